@@ -1,0 +1,61 @@
+# The two commands: `make run` serves the app, `make test` runs the whole suite.
+# Both set themselves up (virtualenv, dependencies, database) on first use.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+MANAGE := $(BIN)/python manage.py
+
+.DEFAULT_GOAL := help
+.PHONY: help install install-dev run serve test lint check bench clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=python3.11)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.deps: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	@touch $@ $(VENV)/.deps
+
+install: $(VENV)/.deps  ## Create .venv and install the runtime dependencies
+
+install-dev: $(VENV)/.dev-deps  ## Also install the test and lint tools
+
+run: export DEBUG ?= true
+run: install  ## Migrate the database, create the demo admin, serve on http://localhost:8000
+	$(MANAGE) migrate --noinput
+	-$(MANAGE) create_demo_admin
+	@echo "Serving on http://localhost:$(PORT)/  (admin: /admin/, API docs: /docs)"
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+serve: install  ## Production-like: collectstatic, migrate, gunicorn (needs SECRET_KEY or DEBUG=true)
+	$(MANAGE) collectstatic --noinput -v0
+	$(MANAGE) migrate --noinput
+	$(BIN)/gunicorn -c deploy/gunicorn.conf.py event_manager.wsgi:application
+
+test: install-dev  ## Run the whole test suite (DATABASE_URL picks the database)
+	$(BIN)/python -m pytest --cov=users --cov=notifications --cov=event_manager --cov-report=term:skip-covered $(PYTEST_ARGS)
+
+lint: install-dev  ## ruff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+check: install-dev  ## Django system checks and the migrations check
+	SECRET_KEY=check-only $(MANAGE) check
+	SECRET_KEY=check-only $(MANAGE) makemigrations --check --dry-run
+
+bench: install-dev  ## Load-test the service under gunicorn (WSGI and ASGI); writes docs/benchmarks.md
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+clean:  ## Remove the virtualenv, the SQLite database and collected static files
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .coverage htmlcov

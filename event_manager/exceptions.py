@@ -1,0 +1,32 @@
+"""One error shape for the whole API: a human-readable `detail`, plus the
+offending fields (`{"field": ["message"]}`) beside it for validation errors."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import exceptions
+from rest_framework.serializers import as_serializer_error
+from rest_framework.settings import api_settings
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def _messages(errors, prefix=""):
+    """Flatten DRF's nested error structure into 'field: message' strings."""
+    if isinstance(errors, dict):
+        for field, value in errors.items():
+            name = "" if field == api_settings.NON_FIELD_ERRORS_KEY else field
+            yield from _messages(value, f"{prefix}.{name}" if prefix and name else prefix or name)
+    elif isinstance(errors, list):
+        for item in errors:
+            yield from _messages(item, prefix)
+    else:
+        yield f"{prefix}: {errors}" if prefix else str(errors)
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+    response = drf_exception_handler(exc, context)
+    if response is None or not isinstance(exc, exceptions.ValidationError):
+        return response
+    errors = response.data if isinstance(response.data, dict) else {api_settings.NON_FIELD_ERRORS_KEY: response.data}
+    response.data = {"detail": " ".join(_messages(errors)) or "Invalid input.", **errors}
+    return response

@@ -1,0 +1,43 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from users.views import LoginView, RegisterView, UserViewSet, VerifyEmailView
+
+from .views import HealthView
+
+
+class OptionalSlashRouter(SimpleRouter):
+    """Every route answers with and without its trailing slash."""
+
+    def __init__(self):
+        super().__init__()
+        self.trailing_slash = "/?"
+
+
+router = OptionalSlashRouter()
+router.register("users", UserViewSet, basename="user")
+
+admin.site.site_header = "Event Manager administration"
+admin.site.site_title = "Event Manager admin"
+admin.site.index_title = "Community records"
+
+urlpatterns = [
+    re_path(r"^register/?$", RegisterView.as_view(), name="register"),
+    re_path(r"^login/?$", LoginView.as_view(), name="login"),
+    re_path(r"^verify-email/(?P<user_id>[^/]+)/(?P<token>[^/]+)/?$", VerifyEmailView.as_view(), name="verify-email"),
+    re_path(r"^health/?$", HealthView.as_view(), name="health"),
+    re_path(r"^openapi\.json$", SpectacularJSONAPIView.as_view(), name="schema"),
+    re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    re_path(r"^redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("admin/", admin.site.urls),
+    path("", RedirectView.as_view(url="/docs", permanent=False)),
+    path("", include(router.urls)),
+]
+
+handler400 = "event_manager.views.bad_request"
+handler403 = "event_manager.views.permission_denied"
+handler404 = "event_manager.views.not_found"
+handler500 = "event_manager.views.server_error"

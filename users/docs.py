@@ -1,0 +1,223 @@
+"""OpenAPI descriptions of the user endpoints: summaries, errors, examples."""
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+
+from .serializers import (
+    ErrorSerializer,
+    LoginSerializer,
+    MessageSerializer,
+    RegisterSerializer,
+    TokenSerializer,
+    UserCreateSerializer,
+    UserSerializer,
+    UserUpdateSerializer,
+    ValidationErrorSerializer,
+)
+
+AUTH_TAG = "Login and Registration"
+USERS_TAG = "User Management Requires (Admin or Manager Roles)"
+
+USER_EXAMPLE = {
+    "id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+    "email": "john.doe@example.com",
+    "nickname": "clever_fox_123",
+    "first_name": "John",
+    "last_name": "Doe",
+    "bio": "Backend engineer who likes Django.",
+    "profile_picture_url": "https://example.com/p/john.jpg",
+    "linkedin_profile_url": "https://linkedin.com/in/johndoe",
+    "github_profile_url": "https://github.com/johndoe",
+    "role": "AUTHENTICATED",
+    "is_professional": False,
+    "email_verified": True,
+    "is_locked": False,
+    "last_login_at": None,
+    "created_at": "2026-11-21T10:00:00Z",
+    "updated_at": "2026-11-21T10:00:00Z",
+    "links": [
+        {
+            "rel": "self",
+            "href": "http://localhost:8000/users/3fa85f64-5717-4562-b3fc-2c963f66afa6",
+            "method": "GET",
+            "action": "view",
+        },
+        {
+            "rel": "update",
+            "href": "http://localhost:8000/users/3fa85f64-5717-4562-b3fc-2c963f66afa6",
+            "method": "PUT",
+            "action": "update",
+        },
+        {
+            "rel": "delete",
+            "href": "http://localhost:8000/users/3fa85f64-5717-4562-b3fc-2c963f66afa6",
+            "method": "DELETE",
+            "action": "delete",
+        },
+    ],
+}
+
+NEW_USER_INPUT = {
+    "email": "john.doe@example.com",
+    "password": "Secure*1234",
+    "nickname": "john_doe",
+    "first_name": "John",
+    "last_name": "Doe",
+    "bio": "Backend engineer who likes Django.",
+    "profile_picture_url": "https://example.com/p/john.jpg",
+    "linkedin_profile_url": "https://linkedin.com/in/johndoe",
+    "github_profile_url": "https://github.com/johndoe",
+}
+
+
+def _error(description, detail, **fields):
+    body = {"detail": detail, **fields}
+    return OpenApiResponse(
+        ValidationErrorSerializer if fields else ErrorSerializer,
+        description=description,
+        examples=[OpenApiExample(description, value=body, response_only=True)],
+    )
+
+
+VALIDATION_ERROR = _error(
+    "Validation error (each offending field is named)",
+    "email: Email already exists. password: Password must contain a digit.",
+    email=["Email already exists."],
+    password=["Password must contain a digit."],
+)
+UNAUTHORIZED = _error("Missing, invalid or expired token", "Authentication credentials were not provided.")
+FORBIDDEN = _error("Role not allowed", "Only admins and managers may do this.")
+NOT_FOUND = _error("No such user, or the id is not a UUID", "No User matches the given query.")
+THROTTLED = _error("Too many requests from this address (see Retry-After)", "Request was throttled.")
+USER_RESPONSE_EXAMPLE = OpenApiExample("A user", value=USER_EXAMPLE, response_only=True)
+
+register = extend_schema(
+    tags=[AUTH_TAG],
+    summary="Register a new account",
+    description="Creates an ANONYMOUS user and emails a verification link. Log in after verifying.",
+    request=RegisterSerializer,
+    responses={201: UserSerializer, 400: VALIDATION_ERROR, 429: THROTTLED},
+    examples=[OpenApiExample("New member", value=NEW_USER_INPUT, request_only=True), USER_RESPONSE_EXAMPLE],
+)
+
+verify_email = extend_schema(
+    tags=[AUTH_TAG],
+    summary="Verify an email address",
+    description="Opens the link from the verification email; the account becomes AUTHENTICATED. Single use.",
+    responses={
+        200: OpenApiResponse(
+            MessageSerializer,
+            examples=[OpenApiExample("Verified", value={"message": "Email verified successfully"})],
+        ),
+        400: _error("Wrong, expired or already used link", "Invalid or expired verification link."),
+        404: _error("The user id is not a UUID", "Not found."),
+        429: THROTTLED,
+    },
+)
+
+login = extend_schema(
+    tags=[AUTH_TAG],
+    summary="Log in (OAuth2 password flow)",
+    description=(
+        "Send `username` (the email) and `password` as `application/x-www-form-urlencoded` "
+        "(or JSON with the same keys). Returns a bearer access token whose payload carries "
+        "`sub` (user id), `role` and `exp`. After MAX_LOGIN_ATTEMPTS consecutive wrong "
+        "passwords the account is locked."
+    ),
+    request={
+        "application/x-www-form-urlencoded": LoginSerializer,
+        "application/json": LoginSerializer,
+    },
+    responses={
+        200: OpenApiResponse(
+            TokenSerializer,
+            examples=[
+                OpenApiExample(
+                    "Token",
+                    value={"access_token": "eyJhbGciOiJIUzI1NiIs...", "token_type": "bearer", "expires_in": 900},
+                )
+            ],
+        ),
+        400: _error(
+            "Account locked (or a required field missing)", "Account locked due to too many failed login attempts."
+        ),
+        401: _error("Unknown email, wrong password or unverified email", "Incorrect email or password."),
+        429: THROTTLED,
+    },
+    examples=[
+        OpenApiExample(
+            "Credentials", value={"username": "john.doe@example.com", "password": "Secure*1234"}, request_only=True
+        )
+    ],
+)
+
+_STAFF_ERRORS = {401: UNAUTHORIZED, 403: FORBIDDEN}
+_ID_PARAMETER = OpenApiParameter("id", str, OpenApiParameter.PATH, description="The user's UUID.")
+
+user_viewset = {
+    "list": extend_schema(
+        tags=[USERS_TAG],
+        summary="List users (paged with skip/limit)",
+        responses={200: UserSerializer(many=True), 400: VALIDATION_ERROR, **_STAFF_ERRORS},
+    ),
+    "create": extend_schema(
+        tags=[USERS_TAG],
+        summary="Create a user",
+        description="Same validation as registration; sends a verification email. Only an ADMIN may send `role`.",
+        request=UserCreateSerializer,
+        responses={201: UserSerializer, 400: VALIDATION_ERROR, **_STAFF_ERRORS},
+        examples=[
+            OpenApiExample("New manager", value={**NEW_USER_INPUT, "role": "MANAGER"}, request_only=True),
+            USER_RESPONSE_EXAMPLE,
+        ],
+    ),
+    "retrieve": extend_schema(
+        tags=[USERS_TAG],
+        summary="Get a user",
+        parameters=[_ID_PARAMETER],
+        responses={200: UserSerializer, **_STAFF_ERRORS, 404: NOT_FOUND},
+        examples=[USER_RESPONSE_EXAMPLE],
+    ),
+    "update": extend_schema(
+        tags=[USERS_TAG],
+        summary="Update a user (partial)",
+        description=(
+            "Only the fields sent change; an empty body is a 400. Only an ADMIN may send `role`; "
+            "a MANAGER may not edit an ADMIN."
+        ),
+        parameters=[_ID_PARAMETER],
+        request=UserUpdateSerializer,
+        responses={200: UserSerializer, 400: VALIDATION_ERROR, **_STAFF_ERRORS, 404: NOT_FOUND},
+        examples=[
+            OpenApiExample("New bio", value={"bio": "Now leading the platform team."}, request_only=True),
+            USER_RESPONSE_EXAMPLE,
+        ],
+    ),
+    "partial_update": extend_schema(
+        tags=[USERS_TAG],
+        summary="Update a user (partial, same as PUT)",
+        parameters=[_ID_PARAMETER],
+        request=UserUpdateSerializer,
+        responses={200: UserSerializer, 400: VALIDATION_ERROR, **_STAFF_ERRORS, 404: NOT_FOUND},
+    ),
+    "destroy": extend_schema(
+        tags=[USERS_TAG],
+        summary="Delete a user",
+        description="A MANAGER may not delete an ADMIN; nobody may delete their own account here.",
+        parameters=[_ID_PARAMETER],
+        responses={204: None, 400: VALIDATION_ERROR, **_STAFF_ERRORS, 404: NOT_FOUND},
+    ),
+}
+
+
+class JWTAuthenticationScheme(OpenApiAuthenticationExtension):
+    """Swagger's Authorize: OAuth2 password flow against /login/, or a pasted bearer token."""
+
+    target_class = "users.authentication.JWTAuthentication"
+    name = ["OAuth2PasswordBearer", "BearerAuth"]
+
+    def get_security_definition(self, auto_schema):
+        return [
+            {"type": "oauth2", "flows": {"password": {"tokenUrl": "/login/", "scopes": {}}}},
+            {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+        ]

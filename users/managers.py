@@ -1,0 +1,59 @@
+"""`UserManager`: the `_create_user` → `create_user` / `create_superuser` chain."""
+
+from django.contrib.auth.base_user import BaseUserManager
+from django.db import models
+from django.db.models.functions import Lower
+
+from .nicknames import generate_nickname
+
+NICKNAME_ATTEMPTS = 20
+
+
+class UserQuerySet(models.QuerySet):
+    def by_email(self, email: str):
+        """Case-insensitive email match that uses the unique index on LOWER(email)."""
+        return self.alias(email_lower=Lower("email")).filter(email_lower=(email or "").lower())
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username):
+        return self.by_email(username).get()
+
+    def unique_nickname(self) -> str:
+        """A generated nickname no user has yet."""
+        for _ in range(NICKNAME_ATTEMPTS):
+            nickname = generate_nickname()
+            if not self.filter(nickname=nickname).exists():
+                return nickname
+        raise RuntimeError("Could not generate a unique nickname")
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("An email address is required")
+        if not extra_fields.get("nickname"):
+            extra_fields["nickname"] = self.unique_nickname()
+        user = self.model(email=self.normalize_email(email), **extra_fields)
+        user.set_password(password)
+        user.full_clean(exclude=["password"])
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        """A new member: ANONYMOUS until the email is verified."""
+        from .models import Role
+
+        extra_fields.setdefault("role", Role.ANONYMOUS)
+        extra_fields.setdefault("email_verified", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        """An ADMIN with a verified email (what `manage.py createsuperuser` makes)."""
+        from .models import Role
+
+        extra_fields.pop("is_staff", None)
+        extra_fields.pop("is_superuser", None)
+        extra_fields["role"] = Role.ADMIN
+        extra_fields["email_verified"] = True
+        return self._create_user(email, password, **extra_fields)

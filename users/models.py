@@ -1,0 +1,115 @@
+import uuid
+
+from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+
+from .managers import UserManager
+from .validators import validate_http_url, validate_image_extension, validate_nickname
+
+EMAIL_EXISTS = "Email already exists."
+
+
+class HTTPURLField(models.URLField):
+    """A URL field that accepts only http and https."""
+
+    default_validators = [validate_http_url]
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"assume_scheme": "https", **kwargs})
+
+
+class Role(models.TextChoices):
+    ANONYMOUS = "ANONYMOUS", "Anonymous (email not verified)"
+    AUTHENTICATED = "AUTHENTICATED", "Authenticated"
+    MANAGER = "MANAGER", "Manager"
+    ADMIN = "ADMIN", "Admin"
+
+
+STAFF_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A community member who logs in with an email address.
+
+    `is_staff`, `is_superuser` and `is_active` are derived from `role` and
+    `is_locked` rather than stored, so they can never disagree with them.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField("email address", max_length=255)
+    nickname = models.CharField(
+        max_length=50,
+        unique=True,
+        validators=[validate_nickname],
+        help_text="3-50 letters, digits, '_' or '-'. Generated when left empty.",
+    )
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    bio = models.TextField(max_length=500, blank=True)
+    profile_picture_url = HTTPURLField(max_length=500, blank=True, validators=[validate_image_extension])
+    linkedin_profile_url = HTTPURLField("LinkedIn profile URL", max_length=500, blank=True)
+    github_profile_url = HTTPURLField("GitHub profile URL", max_length=500, blank=True)
+    role = models.CharField(max_length=20, choices=Role, default=Role.ANONYMOUS)
+    is_professional = models.BooleanField("professional", default=False)
+    professional_status_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    email_verified = models.BooleanField(default=False)
+    is_locked = models.BooleanField("locked", default=False)
+    failed_login_attempts = models.PositiveIntegerField(default=0, editable=False)
+    last_login_at = models.DateTimeField("last login", null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # Django's `last_login` column is replaced by `last_login_at` (the contract's name).
+    last_login = None
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"), name="users_user_email_ci_unique", violation_error_message=EMAIL_EXISTS
+            ),
+            models.CheckConstraint(condition=models.Q(role__in=Role.values), name="users_user_role_valid"),
+        ]
+        indexes = [
+            models.Index(fields=["created_at", "id"], name="users_user_created_idx"),
+            models.Index(fields=["role"], name="users_user_role_idx"),
+        ]
+
+    def __str__(self):
+        return self.email
+
+    # Properties replace PermissionsMixin's `is_superuser` column and Django's
+    # `is_staff`/`is_active` flags, so they can never disagree with the role.
+    @property
+    def is_superuser(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    @property
+    def is_active(self) -> bool:
+        return not self.is_locked
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role == Role.MANAGER
+
+    def clean(self):
+        super().clean()
+        self.email = type(self).objects.normalize_email(self.email)
+        if self.email and type(self).objects.by_email(self.email).exclude(pk=self.pk).exists():
+            raise ValidationError({"email": ValidationError(EMAIL_EXISTS, code="email_exists")})

@@ -1,0 +1,91 @@
+from urllib.parse import urlencode
+
+from django.conf import settings
+from rest_framework import serializers
+from rest_framework.pagination import BasePagination
+from rest_framework.response import Response
+
+
+class SkipLimitParams(serializers.Serializer):
+    skip = serializers.IntegerField(min_value=0, default=0)
+    limit = serializers.IntegerField(min_value=1, default=10)
+
+
+class SkipLimitPagination(BasePagination):
+    """The earlier service's `?skip=&limit=` pages: `{items, total, page, size, links}`.
+
+    `limit` is capped at USERS_PAGE_MAX_LIMIT; a negative `skip` or a `limit`
+    below 1 is a 400 naming the parameter.
+    """
+
+    def paginate_queryset(self, queryset, request, view=None):
+        params = SkipLimitParams(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        self.skip = params.validated_data["skip"]
+        self.limit = min(params.validated_data["limit"], settings.USERS_PAGE_MAX_LIMIT)
+        self.total = queryset.count()
+        self.request = request
+        return list(queryset[self.skip : self.skip + self.limit])
+
+    def _link(self, rel, skip):
+        base = self.request.build_absolute_uri(self.request.path)
+        return {"rel": rel, "href": f"{base}?{urlencode({'skip': skip, 'limit': self.limit})}", "method": "GET"}
+
+    def get_links(self):
+        last = ((self.total - 1) // self.limit) * self.limit if self.total else 0
+        links = [self._link("self", self.skip), self._link("first", 0), self._link("last", last)]
+        if self.skip + self.limit < self.total:
+            links.append(self._link("next", self.skip + self.limit))
+        if self.skip > 0:
+            links.append(self._link("prev", max(self.skip - self.limit, 0)))
+        return links
+
+    def get_paginated_response(self, data):
+        return Response(
+            {
+                "items": data,
+                "total": self.total,
+                "page": self.skip // self.limit + 1,
+                "size": len(data),
+                "links": self.get_links(),
+            }
+        )
+
+    def get_paginated_response_schema(self, schema):
+        link = {
+            "type": "object",
+            "properties": {
+                "rel": {"type": "string", "example": "next"},
+                "href": {"type": "string", "format": "uri", "example": "http://localhost:8000/users/?skip=10&limit=10"},
+                "method": {"type": "string", "example": "GET"},
+            },
+        }
+        return {
+            "type": "object",
+            "required": ["items", "total", "page", "size", "links"],
+            "properties": {
+                "items": schema,
+                "total": {"type": "integer", "example": 123},
+                "page": {"type": "integer", "example": 1},
+                "size": {"type": "integer", "example": 10},
+                "links": {"type": "array", "items": link},
+            },
+        }
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": "skip",
+                "in": "query",
+                "required": False,
+                "description": "Rows to skip (>= 0).",
+                "schema": {"type": "integer", "minimum": 0, "default": 0},
+            },
+            {
+                "name": "limit",
+                "in": "query",
+                "required": False,
+                "description": f"Page size (>= 1, capped at {settings.USERS_PAGE_MAX_LIMIT}).",
+                "schema": {"type": "integer", "minimum": 1, "default": 10},
+            },
+        ]

@@ -1,0 +1,177 @@
+"""Request shapes (input) and the user resource (output).
+
+Input serializers check types and presence only; the content rules (email
+format and uniqueness, nickname pattern, URL schemes, lengths, password
+strength) run in the service through the model's validators, the same ones
+the admin uses.
+"""
+
+from django.conf import settings
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from .models import Role, User
+
+NULLABLE_TEXT_FIELDS = (
+    "first_name",
+    "last_name",
+    "bio",
+    "profile_picture_url",
+    "linkedin_profile_url",
+    "github_profile_url",
+)
+
+
+class LinkSerializer(serializers.Serializer):
+    rel = serializers.CharField()
+    href = serializers.URLField()
+    method = serializers.CharField()
+    action = serializers.CharField()
+
+
+class UserSerializer(serializers.ModelSerializer):
+    """The user resource, with HATEOAS links. Empty optional fields are `null`."""
+
+    links = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = (
+            "id",
+            "email",
+            "nickname",
+            "first_name",
+            "last_name",
+            "bio",
+            "profile_picture_url",
+            "linkedin_profile_url",
+            "github_profile_url",
+            "role",
+            "is_professional",
+            "email_verified",
+            "is_locked",
+            "last_login_at",
+            "created_at",
+            "updated_at",
+            "links",
+        )
+        read_only_fields = fields
+        extra_kwargs = {name: {"allow_null": True} for name in NULLABLE_TEXT_FIELDS}
+
+    @extend_schema_field(LinkSerializer(many=True))
+    def get_links(self, user):
+        href = reverse("user-detail", kwargs={"pk": user.pk})
+        request = self.context.get("request")
+        href = request.build_absolute_uri(href) if request else settings.SERVER_BASE_URL + href
+        return [
+            {"rel": "self", "href": href, "method": "GET", "action": "view"},
+            {"rel": "update", "href": href, "method": "PUT", "action": "update"},
+            {"rel": "delete", "href": href, "method": "DELETE", "action": "delete"},
+        ]
+
+    def to_representation(self, user):
+        data = super().to_representation(user)
+        for name in NULLABLE_TEXT_FIELDS:
+            data[name] = data[name] or None
+        return data
+
+
+@extend_schema_field(OpenApiTypes.URI)
+class URLInputField(serializers.CharField):
+    """A string documented as a URI; the model's validators check it, so every
+    field's error is reported in one response."""
+
+
+@extend_schema_field(OpenApiTypes.EMAIL)
+class EmailInputField(serializers.CharField):
+    """A string documented as an email; the model's validators check it."""
+
+
+def _text(max_length, **kwargs):
+    return serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=max_length, **kwargs)
+
+
+def _url(**kwargs):
+    return URLInputField(required=False, allow_blank=True, allow_null=True, max_length=500, **kwargs)
+
+
+class ProfileInputSerializer(serializers.Serializer):
+    """Optional profile fields; `null` clears a field."""
+
+    nickname = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        max_length=50,
+        help_text="3-50 letters, digits, '_' or '-'. Generated (e.g. clever_fox_123) when absent.",
+    )
+    first_name = _text(100)
+    last_name = _text(100)
+    bio = _text(500)
+    profile_picture_url = _url(help_text="http(s) URL ending in .jpg, .jpeg, .png, .gif or .webp.")
+    linkedin_profile_url = _url()
+    github_profile_url = _url()
+
+    def validate(self, attrs):
+        return {name: ("" if value is None else value) for name, value in attrs.items()}
+
+
+class RegisterSerializer(ProfileInputSerializer):
+    email = EmailInputField(max_length=255)
+    password = serializers.CharField(
+        write_only=True,
+        max_length=128,
+        style={"input_type": "password"},
+        trim_whitespace=False,
+        help_text="8+ characters with an upper-case letter, a lower-case letter, a digit and a special character.",
+    )
+
+
+class UserCreateSerializer(RegisterSerializer):
+    role = serializers.ChoiceField(choices=Role.choices, required=False, help_text="ADMIN only. Default ANONYMOUS.")
+
+
+class UserUpdateSerializer(ProfileInputSerializer):
+    """Partial update: only the fields sent change; at least one is required."""
+
+    email = EmailInputField(max_length=255, required=False)
+    role = serializers.ChoiceField(choices=Role.choices, required=False, help_text="ADMIN only.")
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if not attrs:
+            raise serializers.ValidationError("No fields to update.", code="empty")
+        return attrs
+
+
+class LoginSerializer(serializers.Serializer):
+    """OAuth2 password form: `username` is the email. JSON with the same keys works too."""
+
+    username = serializers.CharField(max_length=255, help_text="The account's email address.")
+    password = serializers.CharField(max_length=128, style={"input_type": "password"}, trim_whitespace=False)
+    grant_type = serializers.CharField(required=False, allow_blank=True, help_text="Ignored (OAuth2 form field).")
+    scope = serializers.CharField(required=False, allow_blank=True, help_text="Ignored (OAuth2 form field).")
+
+
+class TokenSerializer(serializers.Serializer):
+    access_token = serializers.CharField()
+    token_type = serializers.CharField(default="bearer")
+    expires_in = serializers.IntegerField(help_text="Seconds until the access token expires.")
+
+
+class MessageSerializer(serializers.Serializer):
+    message = serializers.CharField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class ValidationErrorSerializer(serializers.Serializer):
+    """`detail` sums up the problems; each offending field is a key with its messages."""
+
+    detail = serializers.CharField()
+    email = serializers.ListField(child=serializers.CharField(), required=False)
+    password = serializers.ListField(child=serializers.CharField(), required=False)

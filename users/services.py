@@ -1,0 +1,259 @@
+"""Account rules: register, verify, log in, lock, change role, manage users.
+
+The API views, the admin and the management commands all call these, so each
+rule has exactly one home. Every function is keyword-only; the ones that act
+on behalf of someone take the acting user as `actor`.
+"""
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Value, When
+from django.utils import timezone
+
+from notifications.models import EmailKind
+from notifications.services import email_queue
+
+from .models import EMAIL_EXISTS, Role, User
+from .tokens import email_verification_token
+
+PROFILE_FIELDS = (
+    "email",
+    "nickname",
+    "first_name",
+    "last_name",
+    "bio",
+    "profile_picture_url",
+    "linkedin_profile_url",
+    "github_profile_url",
+)
+
+
+class InvalidCredentials(Exception):
+    """Unknown email, wrong password or unverified email: the caller cannot tell which."""
+
+    message = "Incorrect email or password."
+
+
+class AccountLocked(Exception):
+    message = "Account locked due to too many failed login attempts."
+
+
+class InvalidVerificationToken(Exception):
+    message = "Invalid or expired verification link."
+
+
+# --- Creating users -----------------------------------------------------------
+
+
+def _validate(user: User, *, password: str | None = None) -> None:
+    """Run the model's rules and, for a new password, the password validators;
+    raise one ValidationError naming every offending field."""
+    errors = {}
+    try:
+        user.full_clean(exclude=["password"])
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if password is not None:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            errors["password"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+
+
+def _save(user: User, **kwargs) -> None:
+    """Save, turning a lost race on a unique column into a validation error."""
+    try:
+        with transaction.atomic():
+            user.save(**kwargs)
+    except IntegrityError:
+        if User.objects.by_email(user.email).exclude(pk=user.pk).exists():
+            raise ValidationError({"email": [EMAIL_EXISTS]}) from None
+        if User.objects.filter(nickname=user.nickname).exclude(pk=user.pk).exists():
+            raise ValidationError({"nickname": ["Nickname already exists."]}) from None
+        raise
+
+
+@transaction.atomic
+def user_add(*, user: User) -> User:
+    """Save a new, already validated user; queue the verification email if needed."""
+    _save(user, force_insert=True)
+    if not user.email_verified:
+        email_queue(user=user, kind=EmailKind.VERIFY_EMAIL)
+    return user
+
+
+def _user_build(*, password: str, role: str, profile: dict) -> User:
+    unknown = set(profile) - set(PROFILE_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown user fields: {sorted(unknown)}")
+    user = User(role=role, **profile)
+    if not user.nickname:
+        user.nickname = User.objects.unique_nickname()
+    _validate(user, password=password)
+    user.set_password(password)
+    return user
+
+
+def user_register(*, password: str, **profile) -> User:
+    """Self-service sign-up: an ANONYMOUS user who must verify the email."""
+    return user_add(user=_user_build(password=password, role=Role.ANONYMOUS, profile=profile))
+
+
+def user_create(*, actor: User, password: str, role: str | None = None, **profile) -> User:
+    """A user created by an ADMIN or MANAGER; only an ADMIN may choose the role."""
+    if role is not None:
+        _require_admin(actor, "Only an admin may set a user's role.")
+    return user_add(user=_user_build(password=password, role=role or Role.ANONYMOUS, profile=profile))
+
+
+# --- Managing users -----------------------------------------------------------
+
+
+def _require_admin(actor: User, message: str) -> None:
+    if not actor.is_admin:
+        raise PermissionDenied(message)
+
+
+def user_check_can_manage(*, actor: User, user: User) -> None:
+    """A MANAGER may manage members and managers, never an ADMIN."""
+    if user.is_admin and not actor.is_admin:
+        raise PermissionDenied("Managers cannot modify admin accounts.")
+
+
+@transaction.atomic
+def user_update(*, actor: User, user: User, data: dict) -> User:
+    """Change only the fields in `data` (profile fields and, for an ADMIN, `role`)."""
+    user_check_can_manage(actor=actor, user=user)
+    if not data:
+        raise ValidationError({"non_field_errors": ["No fields to update."]})
+    data = dict(data)
+    if "role" in data:
+        _check_role_change(actor=actor, user=user, role=data.pop("role"))
+    for field, value in data.items():
+        if field not in PROFILE_FIELDS:
+            raise TypeError(f"Unknown user field: {field}")
+        setattr(user, field, value)
+    _validate(user)
+    _save(user)
+    return user
+
+
+def _check_role_change(*, actor: User, user: User, role: str) -> None:
+    """Set `user.role` (unsaved) if `actor` may: ADMIN only, and not their own."""
+    _require_admin(actor, "Only an admin may change a user's role.")
+    if user.pk == actor.pk and role != actor.role:
+        raise ValidationError({"role": ["You cannot change your own role."]})
+    user.role = Role(role)
+
+
+@transaction.atomic
+def user_set_role(*, actor: User, user: User, role: str) -> User:
+    _check_role_change(actor=actor, user=user, role=role)
+    user.save(update_fields=["role", "updated_at"])
+    return user
+
+
+@transaction.atomic
+def user_delete(*, actor: User, user: User) -> None:
+    user_check_can_manage(actor=actor, user=user)
+    if user.pk == actor.pk:
+        raise ValidationError({"non_field_errors": ["You cannot delete your own account."]})
+    user.delete()
+
+
+def user_lock(*, user: User) -> User:
+    User.objects.filter(pk=user.pk).update(is_locked=True, updated_at=timezone.now())
+    user.refresh_from_db(fields=["is_locked", "updated_at"])
+    return user
+
+
+def user_unlock(*, user: User) -> User:
+    """Unlock and forget the failed attempts."""
+    User.objects.filter(pk=user.pk).update(is_locked=False, failed_login_attempts=0, updated_at=timezone.now())
+    user.refresh_from_db(fields=["is_locked", "failed_login_attempts", "updated_at"])
+    return user
+
+
+def user_set_professional(*, user: User, is_professional: bool) -> User:
+    if user.is_professional != is_professional:
+        user.is_professional = is_professional
+        user.professional_status_updated_at = timezone.now()
+        user.save(update_fields=["is_professional", "professional_status_updated_at", "updated_at"])
+    return user
+
+
+# --- Email verification -------------------------------------------------------
+
+
+def _mark_verified(user: User) -> None:
+    user.email_verified = True
+    if user.role == Role.ANONYMOUS:
+        user.role = Role.AUTHENTICATED
+    user.save(update_fields=["email_verified", "role", "updated_at"])
+
+
+@transaction.atomic
+def user_verify_email(*, user_id, token: str) -> User:
+    """Consume a verification link: ANONYMOUS becomes AUTHENTICATED. Single use,
+    because the token hashes `email_verified`."""
+    user = User.objects.select_for_update().filter(pk=user_id).first()
+    if user is None or user.email_verified or not email_verification_token.check_token(user, token):
+        raise InvalidVerificationToken()
+    _mark_verified(user)
+    return user
+
+
+@transaction.atomic
+def user_mark_email_verified(*, user: User) -> User:
+    """Staff override: treat the address as verified without a link."""
+    if not user.email_verified:
+        _mark_verified(user)
+    return user
+
+
+@transaction.atomic
+def user_resend_verification(*, user: User) -> bool:
+    """Queue a new verification email; returns False when the email is already verified."""
+    if user.email_verified:
+        return False
+    email_queue(user=user, kind=EmailKind.VERIFY_EMAIL)
+    return True
+
+
+# --- Logging in ---------------------------------------------------------------
+
+
+def user_login(*, email: str, password: str) -> User:
+    """Check credentials and apply the lockout rule; return the user or raise.
+
+    An unknown email still hashes the password, so response time does not tell
+    which emails are registered. Failed attempts are counted by one atomic
+    UPDATE, so concurrent wrong passwords are all counted.
+    """
+    user = User.objects.by_email(email).first()
+    if user is None:
+        User().set_password(password)
+        raise InvalidCredentials()
+    if user.is_locked:
+        raise AccountLocked()
+    if not user.check_password(password):
+        _record_failed_login(user)
+        raise InvalidCredentials()
+    if not user.email_verified:
+        raise InvalidCredentials()
+    now = timezone.now()
+    User.objects.filter(pk=user.pk).update(failed_login_attempts=0, last_login_at=now)
+    user.failed_login_attempts, user.last_login_at = 0, now
+    return user
+
+
+def _record_failed_login(user: User) -> None:
+    lock_at = max(settings.MAX_LOGIN_ATTEMPTS, 1)
+    User.objects.filter(pk=user.pk).update(
+        failed_login_attempts=F("failed_login_attempts") + 1,
+        is_locked=Case(When(failed_login_attempts__gte=lock_at - 1, then=Value(True)), default=F("is_locked")),
+    )

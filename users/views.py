@@ -1,0 +1,125 @@
+import uuid
+
+from drf_spectacular.utils import extend_schema_view
+from rest_framework import status, viewsets
+from rest_framework.exceptions import NotFound
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from . import docs
+from .authentication import access_token_for
+from .models import User
+from .pagination import SkipLimitPagination
+from .permissions import CanManageTarget, IsAdminOrManager, RoleChangeRequiresAdmin
+from .serializers import (
+    LoginSerializer,
+    RegisterSerializer,
+    TokenSerializer,
+    UserCreateSerializer,
+    UserSerializer,
+    UserUpdateSerializer,
+)
+from .services import (
+    AccountLocked,
+    InvalidCredentials,
+    InvalidVerificationToken,
+    user_create,
+    user_delete,
+    user_login,
+    user_register,
+    user_update,
+    user_verify_email,
+)
+from .throttling import AuthRateThrottle
+
+
+class PublicAPIView(APIView):
+    """Anyone may call it; throttled per client address."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [AuthRateThrottle]
+
+
+class RegisterView(PublicAPIView):
+    @docs.register
+    def post(self, request):
+        serializer = RegisterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = user_register(**serializer.validated_data)
+        return Response(UserSerializer(user, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+
+class VerifyEmailView(PublicAPIView):
+    @docs.verify_email
+    def get(self, request, user_id, token):
+        try:
+            user_id = uuid.UUID(user_id)
+        except ValueError:
+            raise NotFound() from None
+        try:
+            user_verify_email(user_id=user_id, token=token)
+        except InvalidVerificationToken as exc:
+            return Response({"detail": exc.message}, status=status.HTTP_400_BAD_REQUEST)
+        return Response({"message": "Email verified successfully"})
+
+
+class LoginView(PublicAPIView):
+    parser_classes = [FormParser, MultiPartParser, JSONParser]
+
+    @docs.login
+    def post(self, request):
+        serializer = LoginSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            user = user_login(
+                email=serializer.validated_data["username"], password=serializer.validated_data["password"]
+            )
+        except InvalidCredentials as exc:
+            return Response(
+                {"detail": exc.message},
+                status=status.HTTP_401_UNAUTHORIZED,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        except AccountLocked as exc:
+            return Response({"detail": exc.message}, status=status.HTTP_400_BAD_REQUEST)
+        token = access_token_for(user)
+        return Response(
+            TokenSerializer(
+                {
+                    "access_token": str(token),
+                    "token_type": "bearer",
+                    "expires_in": int(token.lifetime.total_seconds()),
+                }
+            ).data
+        )
+
+
+@extend_schema_view(**docs.user_viewset)
+class UserViewSet(viewsets.ModelViewSet):
+    """User management for ADMIN and MANAGER roles."""
+
+    queryset = User.objects.order_by("created_at", "id")
+    serializer_class = UserSerializer
+    permission_classes = [IsAuthenticated, IsAdminOrManager, RoleChangeRequiresAdmin, CanManageTarget]
+    pagination_class = SkipLimitPagination
+
+    def create(self, request, *args, **kwargs):
+        serializer = UserCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = user_create(actor=request.user, **serializer.validated_data)
+        return Response(self.get_serializer(user).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        user = self.get_object()
+        serializer = UserUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = user_update(actor=request.user, user=user, data=serializer.validated_data)
+        return Response(self.get_serializer(user).data)
+
+    partial_update = update
+
+    def perform_destroy(self, instance):
+        user_delete(actor=self.request.user, user=instance)
