@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
 from users.views import LoginView, RegisterView, UserViewSet, VerifyEmailView
@@ -30,7 +30,7 @@ urlpatterns = [
     re_path(r"^verify-email/(?P<user_id>[^/]+)/(?P<token>[^/]+)/?$", VerifyEmailView.as_view(), name="verify-email"),
     re_path(r"^health/?$", HealthView.as_view(), name="health"),
     re_path(r"^openapi\.json$", SpectacularJSONAPIView.as_view(), name="schema"),
-    re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    re_path(r"^docs/?$", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     re_path(r"^redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("admin/", admin.site.urls),
     path("", RedirectView.as_view(url="/docs", permanent=False)),

@@ -2,6 +2,7 @@ import uuid
 
 from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models.functions import Lower
 
@@ -47,7 +48,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     first_name = models.CharField(max_length=100, blank=True)
     last_name = models.CharField(max_length=100, blank=True)
-    bio = models.TextField(max_length=500, blank=True)
+    bio = models.TextField(max_length=500, blank=True, validators=[MaxLengthValidator(500)])
     profile_picture_url = HTTPURLField(max_length=500, blank=True, validators=[validate_image_extension])
     linkedin_profile_url = HTTPURLField("LinkedIn profile URL", max_length=500, blank=True)
     github_profile_url = HTTPURLField("GitHub profile URL", max_length=500, blank=True)
