@@ -33,6 +33,7 @@ install-dev: $(VENV)/.dev-deps  ## Also install the test and lint tools
 
 run: export DEBUG ?= true
 run: install  ## Migrate the database, create the demo admin, serve on http://localhost:8000
+	@case "$$DEBUG" in [Tt]rue|1|[Yy]es|on) ;; *) $(MANAGE) collectstatic --noinput -v0 ;; esac
 	$(MANAGE) migrate --noinput
 	-$(MANAGE) create_demo_admin
 	@echo "Serving on http://localhost:$(PORT)/  (admin: /admin/, API docs: /docs)"

@@ -137,7 +137,9 @@ STORAGES = {
         )
     },
 }
-# Tests and `runserver` run without collectstatic; whitenoise then finds files itself.
+# With DEBUG off, static files are served from the manifest that `collectstatic`
+# writes (the Dockerfile, `make serve` and `make run` run it). Tests and
+# `runserver` run without it; whitenoise then finds files itself.
 WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=DEBUG)
 
 # --- Email --------------------------------------------------------------------
@@ -177,7 +179,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "event_manager.exceptions.exception_handler",
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=None),
+    # Trusted proxies in front (1 behind nginx). 0 means the client address is
+    # REMOTE_ADDR and a client-sent X-Forwarded-For is ignored.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 

@@ -7,8 +7,8 @@ the admin uses.
 """
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -78,35 +78,41 @@ class UserSerializer(serializers.ModelSerializer):
         return data
 
 
-@extend_schema_field(OpenApiTypes.URI)
-class URLInputField(serializers.CharField):
-    """A string documented as a URI; the model's validators check it, so every
-    field's error is reported in one response."""
+class ModelCheckedCharField(serializers.CharField):
+    """A string whose `max_length` is documented in the schema but enforced by
+    the model's validators, so one response names every bad field at once."""
+
+    def run_validators(self, value):
+        validators = self.validators
+        try:
+            self.validators = [v for v in validators if not isinstance(v, MaxLengthValidator)]
+            super().run_validators(value)
+        finally:
+            self.validators = validators
 
 
-@extend_schema_field(OpenApiTypes.EMAIL)
-class EmailInputField(serializers.CharField):
-    """A string documented as an email; the model's validators check it."""
+@extend_schema_field({"type": "string", "format": "uri", "maxLength": 500})
+class URLInputField(ModelCheckedCharField):
+    """An http(s) URL, checked by the model."""
+
+
+@extend_schema_field({"type": "string", "format": "email", "maxLength": 255})
+class EmailInputField(ModelCheckedCharField):
+    """An email address, checked by the model."""
 
 
 def _text(max_length, **kwargs):
-    return serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=max_length, **kwargs)
+    return ModelCheckedCharField(required=False, allow_blank=True, allow_null=True, max_length=max_length, **kwargs)
 
 
 def _url(**kwargs):
-    return URLInputField(required=False, allow_blank=True, allow_null=True, max_length=500, **kwargs)
+    return URLInputField(required=False, allow_blank=True, allow_null=True, **kwargs)
 
 
 class ProfileInputSerializer(serializers.Serializer):
     """Optional profile fields; `null` clears a field."""
 
-    nickname = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        allow_null=True,
-        max_length=50,
-        help_text="3-50 letters, digits, '_' or '-'. Generated (e.g. clever_fox_123) when absent.",
-    )
+    nickname = _text(50, help_text="3-50 letters, digits, '_' or '-'. Generated (e.g. clever_fox_123) when absent.")
     first_name = _text(100)
     last_name = _text(100)
     bio = _text(500)
@@ -119,7 +125,7 @@ class ProfileInputSerializer(serializers.Serializer):
 
 
 class RegisterSerializer(ProfileInputSerializer):
-    email = EmailInputField(max_length=255)
+    email = EmailInputField()
     password = serializers.CharField(
         write_only=True,
         max_length=128,
@@ -136,7 +142,7 @@ class UserCreateSerializer(RegisterSerializer):
 class UserUpdateSerializer(ProfileInputSerializer):
     """Partial update: only the fields sent change; at least one is required."""
 
-    email = EmailInputField(max_length=255, required=False)
+    email = EmailInputField(required=False)
     role = serializers.ChoiceField(choices=Role.choices, required=False, help_text="ADMIN only.")
 
     def validate(self, attrs):

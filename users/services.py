@@ -126,19 +126,23 @@ def user_check_can_manage(*, actor: User, user: User) -> None:
 
 @transaction.atomic
 def user_update(*, actor: User, user: User, data: dict) -> User:
-    """Change only the fields in `data` (profile fields and, for an ADMIN, `role`)."""
+    """Change only the fields in `data` (profile fields and, for an ADMIN, `role`).
+
+    Only those columns are written, so a lock or failed-login count committed
+    meanwhile by another request is never overwritten."""
     user_check_can_manage(actor=actor, user=user)
     if not data:
         raise ValidationError({"non_field_errors": ["No fields to update."]})
-    data = dict(data)
+    unknown = set(data) - {*PROFILE_FIELDS, "role"}
+    if unknown:
+        raise TypeError(f"Unknown user fields: {sorted(unknown)}")
     if "role" in data:
-        _check_role_change(actor=actor, user=user, role=data.pop("role"))
-    for field, value in data.items():
-        if field not in PROFILE_FIELDS:
-            raise TypeError(f"Unknown user field: {field}")
-        setattr(user, field, value)
+        _check_role_change(actor=actor, user=user, role=data["role"])
+    for field in PROFILE_FIELDS:
+        if field in data:
+            setattr(user, field, data[field])
     _validate(user)
-    _save(user)
+    _save(user, update_fields=[*data, "updated_at"])
     return user
 
 

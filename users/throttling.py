@@ -10,7 +10,8 @@ class AuthRateThrottle(SimpleRateThrottle):
     scope = "auth"
 
     def get_rate(self):
-        return settings.AUTH_THROTTLE_RATE
+        rate = settings.AUTH_THROTTLE_RATE
+        return None if not rate or str(rate).lower() == "none" else rate
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

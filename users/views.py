@@ -119,7 +119,8 @@ class UserViewSet(viewsets.ModelViewSet):
         user = user_update(actor=request.user, user=user, data=serializer.validated_data)
         return Response(self.get_serializer(user).data)
 
-    partial_update = update
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, **kwargs)
 
     def perform_destroy(self, instance):
         user_delete(actor=self.request.user, user=instance)
