@@ -1,0 +1,50 @@
+"""Gunicorn settings, every value overridable from the environment.
+
+Used by the image's default command:
+    gunicorn -c deploy/gunicorn.conf.py event_manager.wsgi:application
+
+For ASGI set GUNICORN_WORKER_CLASS=uvicorn_worker.UvicornWorker and point the
+command at event_manager.asgi:application instead.
+"""
+
+import multiprocessing
+import os
+
+
+def _env_int(name, default):
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+def _default_workers():
+    # 2 * CPUs + 1 is gunicorn's rule of thumb; the cap keeps memory bounded on
+    # hosts where the container sees many more CPUs than it may use.
+    return min(2 * multiprocessing.cpu_count() + 1, 8)
+
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+workers = _env_int("GUNICORN_WORKERS", _env_int("WEB_CONCURRENCY", _default_workers()))
+threads = _env_int("GUNICORN_THREADS", 1)
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
+
+timeout = _env_int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = _env_int("GUNICORN_GRACEFUL_TIMEOUT", 25)
+keepalive = _env_int("GUNICORN_KEEPALIVE", 5)
+
+# Recycle workers now and then so a slow leak cannot grow without bound.
+max_requests = _env_int("GUNICORN_MAX_REQUESTS", 1000)
+max_requests_jitter = _env_int("GUNICORN_MAX_REQUESTS_JITTER", 100)
+
+# Addresses allowed to set X-Forwarded-Proto/-For (the nginx container in compose).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+# The app logs one JSON line per request (event_manager.middleware) with tokens
+# redacted; gunicorn's own access line would print raw paths, so it is opt-in.
+accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+
+# The worker heartbeat file on tmpfs: an overlay filesystem can stall it. Gunicorn
+# creates the file with mkstemp, so a shared directory is safe here.
+_SHM = "/dev/shm"  # noqa: S108
+worker_tmp_dir = _SHM if os.path.isdir(_SHM) else None
