@@ -99,3 +99,29 @@ def manager_client_api(manager_token):
 @pytest.fixture
 def user_client_api(user_token):
     return _client_for(user_token)
+
+
+@pytest.fixture
+def client_for():
+    """`client_for(user)`: an APIClient sending a real bearer token for `user`."""
+    return lambda user: _client_for(_token(user))
+
+
+def _site_client(user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def admin_site_client(admin_user):
+    """A Django test client logged into /admin/ as an ADMIN (a superuser)."""
+    return _site_client(admin_user)
+
+
+@pytest.fixture
+def manager_site_client(manager_user):
+    """A Django test client logged into /admin/ as a MANAGER (staff with user permissions)."""
+    return _site_client(manager_user)

@@ -91,8 +91,8 @@ class UserAdmin(BaseUserAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)
-        if obj is not None and not request.user.is_admin:
-            fields = (*fields, "role")
+        if obj is not None and (not request.user.is_admin or obj.pk == request.user.pk):
+            fields = (*fields, "role")  # managers never set roles; nobody sets their own
         return fields
 
     def get_form(self, request, obj=None, **kwargs):
@@ -118,10 +118,14 @@ class UserAdmin(BaseUserAdmin):
         return request.user.is_admin
 
     def save_model(self, request, obj, form, change):
-        if change:
-            super().save_model(request, obj, form, change)
-        else:
+        """Through the services: an edit writes only the changed columns (never
+        undoing a concurrent lock) and follows the same role rules as the API."""
+        if not change:
             services.user_add(user=obj)
+        elif form.changed_data:
+            services.user_update(
+                actor=request.user, user=obj, data={name: form.cleaned_data[name] for name in form.changed_data}
+            )
 
     def delete_queryset(self, request, queryset):
         super().delete_queryset(request, self._manageable(request, queryset).exclude(pk=request.user.pk))

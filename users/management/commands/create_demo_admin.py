@@ -5,6 +5,7 @@ from users.models import Role, User
 
 DEMO_EMAIL = "admin@example.com"
 DEMO_PASSWORD = "Demo*Admin1"
+DEMO_NICKNAME = "demo_admin"
 
 
 class Command(BaseCommand):
@@ -15,7 +16,8 @@ class Command(BaseCommand):
             raise CommandError("Refusing to create a demo admin with DEBUG off; use `manage.py createsuperuser`.")
         user = User.objects.by_email(DEMO_EMAIL).first()
         if user is None:
-            User.objects.create_superuser(DEMO_EMAIL, DEMO_PASSWORD, nickname="demo_admin")
+            nickname = "" if User.objects.filter(nickname=DEMO_NICKNAME).exists() else DEMO_NICKNAME
+            User.objects.create_superuser(DEMO_EMAIL, DEMO_PASSWORD, nickname=nickname)
         else:
             user.set_password(DEMO_PASSWORD)
             user.role, user.email_verified, user.is_locked, user.failed_login_attempts = Role.ADMIN, True, False, 0

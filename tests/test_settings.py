@@ -1,0 +1,164 @@
+import functools
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings as django_settings
+
+import event_manager.settings as production
+from users.models import User
+
+from .factories import PASSWORD
+
+REPO_ROOT = django_settings.BASE_DIR
+CONFIG_VARIABLES = (
+    "SECRET_KEY",
+    "DEBUG",
+    "DATABASE_URL",
+    "DATABASE_POOL",
+    "CONN_MAX_AGE",
+    "EMAIL_URL",
+    "DJANGO_SETTINGS_MODULE",
+)
+
+PRINT_SETTINGS = """
+import json
+from django.conf import settings
+db = settings.DATABASES["default"]
+db_keys = ("ENGINE", "NAME", "USER", "PASSWORD", "HOST", "PORT", "CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "OPTIONS")
+email_keys = ("EMAIL_BACKEND", "EMAIL_HOST", "EMAIL_PORT", "EMAIL_HOST_USER", "EMAIL_HOST_PASSWORD", "EMAIL_USE_TLS")
+print(json.dumps({
+    "DEBUG": settings.DEBUG,
+    "DATABASE": {key: db.get(key) for key in db_keys},
+    "EMAIL": {key: getattr(settings, key, None) for key in email_keys},
+}, default=str))
+"""
+
+
+def run_python(args, **env):
+    """Run `python <args>` from the repository root with the production settings and
+    only the configuration variables given in `env`."""
+    environment = {k: v for k, v in os.environ.items() if k not in CONFIG_VARIABLES}
+    environment["DJANGO_SETTINGS_MODULE"] = "event_manager.settings"
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, *args], cwd=REPO_ROOT, env=environment, capture_output=True, text=True, timeout=120
+    )
+
+
+@functools.cache
+def production_settings(**env):
+    """The production settings read in a fresh process with `env` (cached: settings do not change)."""
+    env.setdefault("SECRET_KEY", "a-test-secret-key-for-reading-settings-0123456789")
+    result = run_python(["-c", PRINT_SETTINGS], **env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+# --- SECRET_KEY -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("secret", [None, ""], ids=["unset", "empty"])
+def test_check_fails_cleanly_without_secret_key_when_debug_off(secret):
+    env = {"DEBUG": "false"}
+    if secret is not None:
+        env["SECRET_KEY"] = secret
+    result = run_python(["manage.py", "check"], **env)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "SECRET_KEY" in lines[0]
+    assert "System check" not in result.stdout
+
+
+def test_check_passes_without_secret_key_when_debug_on():
+    result = run_python(["manage.py", "check"], DEBUG="true")
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_check_passes_with_secret_key_when_debug_off():
+    result = run_python(["manage.py", "check"], DEBUG="false", SECRET_KEY="a-real-looking-secret-0123456789-abcdef")
+    assert result.returncode == 0, result.stderr
+
+
+def test_debug_defaults_to_off():
+    assert production_settings()["DEBUG"] is False
+
+
+# --- password hashing -------------------------------------------------------------------
+
+
+def test_production_hasher_is_argon2():
+    assert production.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+
+
+@pytest.mark.django_db
+def test_new_passwords_are_hashed_with_argon2_in_production(settings):
+    settings.PASSWORD_HASHERS = production.PASSWORD_HASHERS
+    user = User.objects.create_user("argon@example.com", PASSWORD)
+    user.refresh_from_db()
+    assert user.password.startswith("argon2$")
+    assert user.check_password(PASSWORD)
+
+
+def test_test_suite_uses_a_fast_hasher(settings):
+    assert settings.PASSWORD_HASHERS == ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# --- DATABASE_URL ---------------------------------------------------------------------------
+
+
+def test_database_defaults_to_sqlite():
+    db = production_settings()["DATABASE"]
+    assert db["ENGINE"] == "django.db.backends.sqlite3"
+    assert db["NAME"].endswith("db.sqlite3")
+
+
+def test_postgres_database_url():
+    db = production_settings(DATABASE_URL="postgres://events:s3cret@db.example.com:5433/event_manager")["DATABASE"]
+    assert db["ENGINE"] == "django.db.backends.postgresql"
+    assert (db["NAME"], db["USER"], db["PASSWORD"], db["HOST"], str(db["PORT"])) == (
+        "event_manager",
+        "events",
+        "s3cret",
+        "db.example.com",
+        "5433",
+    )
+    assert db["CONN_MAX_AGE"] > 0
+    assert db["CONN_HEALTH_CHECKS"] is True
+    assert "pool" not in (db["OPTIONS"] or {})
+
+
+def test_postgres_conn_max_age_from_environment():
+    db = production_settings(DATABASE_URL="postgresql://u@db/name", CONN_MAX_AGE="300")["DATABASE"]
+    assert db["CONN_MAX_AGE"] == 300
+
+
+def test_postgres_pool_turns_persistent_connections_off():
+    db = production_settings(DATABASE_URL="postgres://u@db/name", DATABASE_POOL="true")["DATABASE"]
+    assert db["OPTIONS"]["pool"] == {"min_size": 2, "max_size": 10}
+    assert db["CONN_MAX_AGE"] == 0
+
+
+# --- EMAIL_URL -------------------------------------------------------------------------------
+
+
+def test_email_defaults_to_console():
+    assert production_settings()["EMAIL"]["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
+
+
+def test_smtp_email_url():
+    email = production_settings(EMAIL_URL="smtp://mail.example.com:2525")["EMAIL"]
+    assert email["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert (email["EMAIL_HOST"], email["EMAIL_PORT"]) == ("mail.example.com", 2525)
+
+
+def test_smtp_tls_email_url_with_credentials():
+    email = production_settings(EMAIL_URL="smtp+tls://mailer:p4ss@smtp.example.com:587")["EMAIL"]
+    assert email["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert (email["EMAIL_HOST"], email["EMAIL_PORT"]) == ("smtp.example.com", 587)
+    assert (email["EMAIL_HOST_USER"], email["EMAIL_HOST_PASSWORD"], email["EMAIL_USE_TLS"]) == ("mailer", "p4ss", True)
