@@ -30,6 +30,18 @@ class Role(models.TextChoices):
 
 STAFF_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
 
+# Optional free-text profile fields (blank when unset; `null` in the API).
+OPTIONAL_PROFILE_FIELDS = (
+    "first_name",
+    "last_name",
+    "bio",
+    "profile_picture_url",
+    "linkedin_profile_url",
+    "github_profile_url",
+)
+# What a user, an admin or a manager may edit about an account (the role aside).
+PROFILE_FIELDS = ("email", "nickname", *OPTIONAL_PROFILE_FIELDS)
+
 
 class User(AbstractBaseUser, PermissionsMixin):
     """A community member who logs in with an email address.

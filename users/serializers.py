@@ -12,16 +12,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .models import Role, User
-
-NULLABLE_TEXT_FIELDS = (
-    "first_name",
-    "last_name",
-    "bio",
-    "profile_picture_url",
-    "linkedin_profile_url",
-    "github_profile_url",
-)
+from .models import OPTIONAL_PROFILE_FIELDS, PROFILE_FIELDS, Role, User
 
 
 class LinkSerializer(serializers.Serializer):
@@ -40,14 +31,7 @@ class UserSerializer(serializers.ModelSerializer):
         model = User
         fields = (
             "id",
-            "email",
-            "nickname",
-            "first_name",
-            "last_name",
-            "bio",
-            "profile_picture_url",
-            "linkedin_profile_url",
-            "github_profile_url",
+            *PROFILE_FIELDS,
             "role",
             "is_professional",
             "email_verified",
@@ -58,7 +42,7 @@ class UserSerializer(serializers.ModelSerializer):
             "links",
         )
         read_only_fields = fields
-        extra_kwargs = {name: {"allow_null": True} for name in NULLABLE_TEXT_FIELDS}
+        extra_kwargs = {name: {"allow_null": True} for name in OPTIONAL_PROFILE_FIELDS}
 
     @extend_schema_field(LinkSerializer(many=True))
     def get_links(self, user):
@@ -73,7 +57,7 @@ class UserSerializer(serializers.ModelSerializer):
 
     def to_representation(self, user):
         data = super().to_representation(user)
-        for name in NULLABLE_TEXT_FIELDS:
+        for name in OPTIONAL_PROFILE_FIELDS:
             data[name] = data[name] or None
         return data
 

@@ -15,19 +15,8 @@ from django.utils import timezone
 from notifications.models import EmailKind
 from notifications.services import email_queue
 
-from .models import EMAIL_EXISTS, Role, User
+from .models import EMAIL_EXISTS, PROFILE_FIELDS, Role, User
 from .tokens import email_verification_token
-
-PROFILE_FIELDS = (
-    "email",
-    "nickname",
-    "first_name",
-    "last_name",
-    "bio",
-    "profile_picture_url",
-    "linkedin_profile_url",
-    "github_profile_url",
-)
 
 
 class InvalidCredentials(Exception):
