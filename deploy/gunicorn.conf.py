@@ -41,6 +41,12 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 # The app logs one JSON line per request (event_manager.middleware) with tokens
 # redacted; gunicorn's own access line would print raw paths, so it is opt-in.
 accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
+# Uvicorn workers (ASGI) log their own access lines, raw paths included; silenced likewise.
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "loggers": {"uvicorn.access": {"level": "WARNING", "propagate": False}},
+}
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 

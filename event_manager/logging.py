@@ -50,10 +50,11 @@ class JSONFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, tz=UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": redact(record.getMessage()),
+            "message": record.getMessage(),
+            **_extras(record),
         }
-        for key, value in _extras(record).items():
-            entry[key] = redact(value) if isinstance(value, str) else value
         if record.exc_info:
-            entry["exception"] = redact(self.formatException(record.exc_info))
-        return json.dumps(entry, default=str)
+            entry["exception"] = self.formatException(record.exc_info)
+        # Redact the finished line: extras such as Django's `request` object only
+        # become text (with the raw path) when serialised.
+        return redact(json.dumps(entry, default=str))

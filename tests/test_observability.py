@@ -86,6 +86,16 @@ def test_json_formatter_writes_one_object_with_extras():
     assert "\n" not in line
 
 
+def test_json_formatter_redacts_objects_that_only_become_text_when_serialised():
+    class FakeRequest:
+        def __repr__(self):
+            return "<WSGIRequest: GET '/verify-email/0b7c/abc-123def'>"
+
+    line = JSONFormatter().format(_record("Internal Server Error", request=FakeRequest(), status_code=500))
+    assert "abc-123def" not in line
+    assert json.loads(line)["request"] == "<WSGIRequest: GET '/verify-email/0b7c/[redacted]'>"
+
+
 def test_text_formatter_appends_extras_and_redacts():
     formatter = TextFormatter("%(levelname)s %(message)s")
     assert formatter.format(_record("login", path="/verify-email/u/tok-1")) == (
