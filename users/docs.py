@@ -216,6 +216,10 @@ class JWTAuthenticationScheme(OpenApiAuthenticationExtension):
     target_class = "users.authentication.JWTAuthentication"
     name = ["OAuth2PasswordBearer", "BearerAuth"]
 
+    def get_security_requirement(self, auto_schema):
+        # Two alternatives (either one is enough), not one requirement needing both.
+        return [{name: []} for name in self.name]
+
     def get_security_definition(self, auto_schema):
         return [
             {"type": "oauth2", "flows": {"password": {"tokenUrl": "/login/", "scopes": {}}}},

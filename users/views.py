@@ -32,7 +32,7 @@ from .services import (
     user_update,
     user_verify_email,
 )
-from .throttling import AuthRateThrottle
+from .throttling import AuthRateThrottle, ThrottleUnauthenticatedWritesMixin
 
 
 class PublicAPIView(APIView):
@@ -98,7 +98,7 @@ class LoginView(PublicAPIView):
 
 
 @extend_schema_view(**docs.user_viewset)
-class UserViewSet(viewsets.ModelViewSet):
+class UserViewSet(ThrottleUnauthenticatedWritesMixin, viewsets.ModelViewSet):
     """User management for ADMIN and MANAGER roles."""
 
     queryset = User.objects.order_by("created_at", "id")
