@@ -1,0 +1,180 @@
+"""Pure helpers of the benchmark: parse wrk's output, format numbers, render Markdown.
+
+Nothing here touches the network, the database or a subprocess, so
+tests/test_bench.py can check it all.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+JSON_PREFIX = "BENCH_JSON "
+NOTES_MARKER = "<!-- bench: everything below this line is hand-written and kept when the file is regenerated -->"
+ERROR_KINDS = ("status", "connect", "read", "write", "timeout")
+_ERROR_LABELS = {"status": "non-2xx/3xx", "connect": "connect", "read": "read", "write": "write", "timeout": "timeout"}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, None: 1}
+
+
+def parse_duration(text: str) -> int:
+    """'10s', '10', '2m', '1h' -> whole seconds (at least 1); ValueError otherwise."""
+    match = _DURATION.match(str(text))
+    if not match:
+        raise ValueError(f"not a duration: {text!r} (use e.g. 10s, 2m)")
+    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if seconds < 1:
+        raise ValueError(f"duration must be at least 1s: {text!r}")
+    return round(seconds)
+
+
+@dataclass(frozen=True)
+class WrkStats:
+    """One wrk run, as reported by bench/wrk.lua's done() callback."""
+
+    requests: int
+    duration_s: float
+    errors: dict[str, int]
+    latency_us: dict[str, float]
+    bytes: int = 0
+
+    @property
+    def requests_per_second(self) -> float:
+        return self.requests / self.duration_s if self.duration_s > 0 else 0.0
+
+    @property
+    def error_total(self) -> int:
+        return sum(self.errors.get(kind, 0) for kind in ERROR_KINDS)
+
+    def latency_ms(self, name: str) -> float | None:
+        """A latency figure in milliseconds; None when no request completed."""
+        if self.requests == 0 or name not in self.latency_us:
+            return None
+        return self.latency_us[name] / 1000.0
+
+
+def parse_wrk_output(output: str) -> WrkStats:
+    """Find the `BENCH_JSON {...}` line in wrk's stdout and turn it into WrkStats."""
+    for line in reversed(output.splitlines()):
+        line = line.strip()
+        if line.startswith(JSON_PREFIX):
+            data = json.loads(line[len(JSON_PREFIX) :])
+            return WrkStats(
+                requests=int(data["requests"]),
+                duration_s=float(data["duration_us"]) / 1e6,
+                errors={kind: int(data["errors"].get(kind, 0)) for kind in ERROR_KINDS},
+                latency_us={name: float(value) for name, value in data["latency_us"].items()},
+                bytes=int(data.get("bytes", 0)),
+            )
+    raise ValueError("wrk printed no BENCH_JSON line (was it run with -s bench/wrk.lua?)")
+
+
+@dataclass
+class Result:
+    mode: str
+    endpoint: str
+    stats: WrkStats
+    peak_db_connections: int | None = None
+    other_cpu: float | None = None  # share of the machine's CPU used by unrelated processes meanwhile
+    notes: list[str] = field(default_factory=list)
+
+
+def fmt_rate(value: float) -> str:
+    return f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
+
+
+def fmt_ms(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    if value < 10:
+        return f"{value:.2f}"
+    if value < 100:
+        return f"{value:.1f}"
+    return f"{value:,.0f}"
+
+
+def fmt_errors(stats: WrkStats) -> str:
+    """'0', or the total followed by its kinds: '12 (non-2xx/3xx 10, timeout 2)'."""
+    total = stats.error_total
+    if total == 0:
+        return "0"
+    parts = [f"{_ERROR_LABELS[kind]} {stats.errors[kind]:,}" for kind in ERROR_KINDS if stats.errors.get(kind)]
+    return f"{total:,} ({', '.join(parts)})"
+
+
+def render_table(results: list[Result]) -> str:
+    lines = [
+        "| mode | endpoint | requests/s | p50 ms | p99 ms | errors |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        s = r.stats
+        lines.append(
+            f"| {r.mode} | `{r.endpoint}` | {fmt_rate(s.requests_per_second)} | {fmt_ms(s.latency_ms('p50'))} "
+            f"| {fmt_ms(s.latency_ms('p99'))} | {fmt_errors(s)} |"
+        )
+    return "\n".join(lines)
+
+
+def render_details(results: list[Result]) -> str:
+    lines = [
+        "| mode | endpoint | requests | p90 ms | max ms | peak DB connections | other CPU |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        s = r.stats
+        peak = "n/a" if r.peak_db_connections is None else str(r.peak_db_connections)
+        other = "n/a" if r.other_cpu is None else f"{r.other_cpu:.0%}"
+        lines.append(
+            f"| {r.mode} | `{r.endpoint}` | {s.requests:,} | {fmt_ms(s.latency_ms('p90'))} "
+            f"| {fmt_ms(s.latency_ms('max'))} | {peak} | {other} |"
+        )
+    return "\n".join(lines)
+
+
+def render_document(*, title: str, facts: list[tuple[str, str]], results: list[Result], how_to_run: str) -> str:
+    """The generated part of docs/benchmarks.md (everything above the notes marker)."""
+    parts = [f"# {title}", ""]
+    parts += [f"- **{name}**: {value}" for name, value in facts]
+    parts += ["", "## Results", "", render_table(results), ""]
+    parts += [
+        "Errors are wrk's counters: responses with a status of 400 or more (`Non-2xx or 3xx responses`), "
+        "plus connect, read, write and timeout errors. Each scenario's first request is checked "
+        "beforehand for a 2xx answer, so 3xx answers cannot hide in the numbers either.",
+        "",
+        "### Details",
+        "",
+        render_details(results),
+        "",
+        "Peak DB connections: the most client connections to the benchmark database seen in "
+        "`pg_stat_activity` (sampled every 0.5 s) while the scenario ran. Other CPU: the share of the "
+        "machine's CPU time that went to processes other than gunicorn, wrk, PostgreSQL and the bench "
+        "itself while the scenario ran (from /proc; approximate): well above 0% means something else "
+        "competed for the CPUs and the numbers are low.",
+        "",
+        "## How to run",
+        "",
+        how_to_run.strip(),
+        "",
+    ]
+    return "\n".join(parts)
+
+
+def kept_notes(existing: str | None) -> str | None:
+    """The hand-written tail of an earlier docs/benchmarks.md (from the marker on), if any."""
+    if not existing or NOTES_MARKER not in existing:
+        return None
+    return existing[existing.index(NOTES_MARKER) :].rstrip() + "\n"
+
+
+def join_document(generated: str, notes: str | None) -> str:
+    body = generated.rstrip() + "\n"
+    if notes:
+        body += "\n" + notes
+    return body
+
+
+def mask_url_password(url: str) -> str:
+    """postgres://user:secret@host/db -> postgres://user:***@host/db."""
+    return re.sub(r"^([a-z][a-z0-9+.-]*://[^:/@]+):[^@/]*@", r"\1:***@", url, flags=re.IGNORECASE)

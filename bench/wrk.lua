@@ -1,0 +1,53 @@
+-- wrk script used by `python -m bench` for every scenario.
+--
+-- * done() prints one line, `BENCH_JSON {...}`, with the request count, the
+--   error counters and the latency percentiles (microseconds); bench.report
+--   parses it.
+-- * With BENCH_BODIES_FILE set (one form-encoded body per line) every request
+--   is a POST of the next body, each wrk thread starting at its own offset, so
+--   the login scenario spreads over many users instead of one row.
+
+local thread_count = 0
+
+function setup(thread)
+   thread:set("thread_index", thread_count)
+   thread_count = thread_count + 1
+end
+
+local bodies_file = os.getenv("BENCH_BODIES_FILE")
+
+if bodies_file and bodies_file ~= "" then
+   wrk.method = "POST"
+   wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+
+   local bodies = {}
+   local next_body = 0
+
+   function init(args)
+      for line in io.lines(bodies_file) do
+         if #line > 0 then
+            bodies[#bodies + 1] = line
+         end
+      end
+      assert(#bodies > 0, "BENCH_BODIES_FILE has no bodies: " .. bodies_file)
+      next_body = ((thread_index or 0) * 17) % #bodies
+   end
+
+   function request()
+      next_body = next_body % #bodies + 1
+      return wrk.format(nil, nil, nil, bodies[next_body])
+   end
+end
+
+function done(summary, latency, requests)
+   local e = summary.errors
+   io.write(string.format(
+      'BENCH_JSON {"requests": %.0f, "duration_us": %.0f, "bytes": %.0f, '
+         .. '"errors": {"connect": %.0f, "read": %.0f, "write": %.0f, "status": %.0f, "timeout": %.0f}, '
+         .. '"latency_us": {"min": %.0f, "p50": %.0f, "p90": %.0f, "p99": %.0f, "max": %.0f, "mean": %.1f}}\n',
+      summary.requests, summary.duration, summary.bytes,
+      e.connect, e.read, e.write, e.status, e.timeout,
+      latency.min, latency:percentile(50), latency:percentile(90), latency:percentile(99),
+      latency.max, latency.mean
+   ))
+end

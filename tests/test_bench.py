@@ -1,0 +1,136 @@
+"""The benchmark tool's pure parts: parsing wrk's output, options, the Markdown report. No network."""
+
+import pytest
+
+from bench import report, runner
+
+WRK_STDOUT = """\
+Running 10s test @ http://127.0.0.1:40123/users/0b6c
+  2 threads and 8 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     9.80ms    3.10ms  61.20ms   88.00%
+    Req/Sec   410.00     40.00   500.00     70.00%
+  8200 requests in 10.00s, 12.00MB read
+  Non-2xx or 3xx responses: 3
+Requests/sec:    819.95
+Transfer/sec:      1.20MB
+BENCH_JSON {"requests": 8200, "duration_us": 10000600, "bytes": 12582912, \
+"errors": {"connect": 0, "read": 1, "write": 0, "status": 3, "timeout": 2}, \
+"latency_us": {"min": 2100, "p50": 9400, "p90": 13000, "p99": 24750, "max": 61200, "mean": 9800.5}}
+"""
+
+
+def stats(**overrides):
+    values = {
+        "requests": 1000,
+        "duration_s": 10.0,
+        "errors": dict.fromkeys(report.ERROR_KINDS, 0),
+        "latency_us": {"p50": 1234.0, "p90": 2000.0, "p99": 45678.0, "max": 123456.0},
+    }
+    values.update(overrides)
+    return report.WrkStats(**values)
+
+
+def test_parse_wrk_output_reads_the_json_line():
+    parsed = report.parse_wrk_output(WRK_STDOUT)
+    assert parsed.requests == 8200
+    assert parsed.duration_s == pytest.approx(10.0006)
+    assert parsed.requests_per_second == pytest.approx(819.95, abs=0.01)
+    assert parsed.errors == {"status": 3, "connect": 0, "read": 1, "write": 0, "timeout": 2}
+    assert parsed.error_total == 6
+    assert parsed.latency_ms("p50") == pytest.approx(9.4)
+    assert parsed.latency_ms("p99") == pytest.approx(24.75)
+
+
+def test_parse_wrk_output_without_the_json_line_fails():
+    with pytest.raises(ValueError, match="BENCH_JSON"):
+        report.parse_wrk_output("Running 10s test @ http://127.0.0.1:1/\nRequests/sec: 1.0\n")
+
+
+def test_no_completed_request_has_no_latency():
+    assert stats(requests=0).latency_ms("p50") is None
+    assert report.fmt_ms(None) == "n/a"
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("10s", 10), ("10", 10), (" 2m ", 120), ("1h", 3600), ("1500ms", 2)])
+def test_parse_duration(text, seconds):
+    assert report.parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "ten", "10x", "-5s", "0s", "200ms"])
+def test_parse_duration_refuses(text):
+    with pytest.raises(ValueError):
+        report.parse_duration(text)
+
+
+def test_number_formats():
+    assert report.fmt_rate(2.04) == "2.0"
+    assert report.fmt_rate(1234.4) == "1,234"
+    assert report.fmt_ms(1.234) == "1.23"
+    assert report.fmt_ms(45.678) == "45.7"
+    assert report.fmt_ms(1234.5) == "1,234"
+
+
+def test_fmt_errors_names_the_kinds():
+    assert report.fmt_errors(stats()) == "0"
+    errors = {**dict.fromkeys(report.ERROR_KINDS, 0), "status": 1200, "timeout": 2}
+    assert report.fmt_errors(stats(errors=errors)) == "1,202 (non-2xx/3xx 1,200, timeout 2)"
+
+
+def test_render_table():
+    results = [
+        report.Result("WSGI", "GET /users/{id}", stats()),
+        report.Result(
+            "ASGI", "POST /login/ (form)", stats(requests=25, duration_s=10.0), peak_db_connections=4, other_cpu=0.05
+        ),
+    ]
+    lines = report.render_table(results).splitlines()
+    assert lines[0] == "| mode | endpoint | requests/s | p50 ms | p99 ms | errors |"
+    assert lines[1] == "|---|---|---:|---:|---:|---:|"
+    assert lines[2] == "| WSGI | `GET /users/{id}` | 100 | 1.23 | 45.7 | 0 |"
+    assert lines[3] == "| ASGI | `POST /login/ (form)` | 2.5 | 1.23 | 45.7 | 0 |"
+    details = report.render_details(results).splitlines()
+    assert details[2].endswith("| n/a | n/a |") and details[3].endswith("| 4 | 5% |")
+
+
+def test_document_keeps_hand_written_notes():
+    generated = report.render_document(
+        title="Benchmarks",
+        facts=[("Workers", "2")],
+        results=[report.Result("WSGI", "GET /users/{id}", stats())],
+        how_to_run="make bench",
+    )
+    assert generated.startswith("# Benchmarks\n\n- **Workers**: 2\n")
+    assert "## Results" in generated and "make bench" in generated
+    old = "# Benchmarks\n\nold numbers\n\n" + report.NOTES_MARKER + "\n\n## Interpretation\n\nWSGI wins.\n"
+    notes = report.kept_notes(old)
+    assert notes.startswith(report.NOTES_MARKER) and "WSGI wins." in notes
+    document = report.join_document(generated, notes)
+    assert "old numbers" not in document
+    assert document.endswith("WSGI wins.\n")
+    assert report.kept_notes("# no marker here") is None
+    assert report.join_document(generated, None) == generated.rstrip() + "\n"
+
+
+def test_mask_url_password():
+    assert report.mask_url_password("postgres://u:s3cret@db:5432/x") == "postgres://u:***@db:5432/x"
+    assert report.mask_url_password("postgresql://postgres@127.0.0.1/x") == "postgresql://postgres@127.0.0.1/x"
+
+
+def test_options_and_database_settings():
+    args = runner.parse_args([])
+    assert (args.duration_s, args.connections, args.threads, args.workers) == (10, 8, 2, 2)
+    assert args.mode_list == ["wsgi", "asgi"] and args.users == 100_000 and args.asgi_db == "pool"
+    assert not args.keepalive and args.max_requests == 0 and args.timeout_s == 10
+    assert runner.parse_args(["--warmup", "0", "--modes", "ASGI"]).mode_list == ["asgi"]
+    with pytest.raises(SystemExit):
+        runner.parse_args(["--modes", "wsgi,fastcgi"])
+    with pytest.raises(SystemExit):
+        runner.parse_args(["--connections", "1", "--threads", "2"])
+    base = {"CONN_MAX_AGE": "60"}
+    assert runner.mode_env("wsgi", args, base) == base
+    assert runner.mode_env("asgi", args, base)["DATABASE_POOL"] == "true"
+    assert runner.db_settings_label({}) == "CONN_MAX_AGE=60 (persistent)"
+    assert runner.db_settings_label({"CONN_MAX_AGE": "0"}).startswith("CONN_MAX_AGE=0")
+    assert runner.db_settings_label({"DATABASE_POOL": "true"}).startswith("DATABASE_POOL=true")
+    assert runner._libpq_uri("postgres://u@h/db") == "postgresql://u@h/db"
