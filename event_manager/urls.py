@@ -29,7 +29,7 @@ urlpatterns = [
     re_path(r"^login/?$", LoginView.as_view(), name="login"),
     re_path(r"^verify-email/(?P<user_id>[^/]+)/(?P<token>[^/]+)/?$", VerifyEmailView.as_view(), name="verify-email"),
     re_path(r"^health/?$", HealthView.as_view(), name="health"),
-    re_path(r"^openapi\.json$", SpectacularJSONAPIView.as_view(), name="schema"),
+    re_path(r"^openapi\.json/?$", SpectacularJSONAPIView.as_view(), name="schema"),
     re_path(r"^docs/?$", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     re_path(r"^redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("admin/", admin.site.urls),

@@ -236,3 +236,8 @@ def test_swagger_authorize_form_logs_in(api_client):
 
     assert response.status_code == 200
     assert response.json()["token_type"] == "bearer"
+
+
+@pytest.mark.parametrize("path", ["/openapi.json", "/openapi.json/", "/docs", "/docs/", "/redoc", "/redoc/"])
+def test_documentation_paths_work_with_and_without_trailing_slash(api_client, db, path):
+    assert api_client.get(path).status_code == 200

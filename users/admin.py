@@ -136,9 +136,12 @@ class UserAdmin(BaseUserAdmin):
         return queryset if request.user.is_admin else queryset.exclude(role=Role.ADMIN)
 
     def _apply(self, request, queryset, service, done):
+        """Run `service` on each selected user the actor may manage, and record it
+        in the user's History like any admin change."""
         users = list(self._manageable(request, queryset))
         for user in users:
             service(user=user)
+            self.log_change(request, user, done)
         skipped = queryset.count() - len(users)
         self.message_user(request, f"{done}: {len(users)} user(s).", messages.SUCCESS)
         if skipped:
@@ -158,7 +161,11 @@ class UserAdmin(BaseUserAdmin):
 
     @admin.action(description="Resend verification email", permissions=["change"])
     def resend_verification_email(self, request, queryset):
-        sent = sum(services.user_resend_verification(user=user) for user in self._manageable(request, queryset))
+        sent = 0
+        for user in self._manageable(request, queryset):
+            if services.user_resend_verification(user=user):
+                self.log_change(request, user, "Resent verification email")
+                sent += 1
         self.message_user(request, f"Queued {sent} verification email(s); verified users were skipped.")
 
     @admin.action(description="Grant professional status", permissions=["change"])
@@ -178,6 +185,7 @@ class UserAdmin(BaseUserAdmin):
         for user in queryset:
             try:
                 services.user_set_role(actor=request.user, user=user, role=role)
+                self.log_change(request, user, f"Set role {role.label}")
                 changed += 1
             except (PermissionDenied, ValidationError) as exc:
                 self.message_user(request, f"{user}: {'; '.join(getattr(exc, 'messages', [str(exc)]))}", messages.ERROR)

@@ -3,6 +3,7 @@ import re
 
 import pytest
 from django.contrib import admin
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -356,6 +357,26 @@ def test_lock_action(admin_site_client, admin_user):
     assert [User.objects.get(pk=m.pk).is_locked for m in members] == [True, True]
     bystander.refresh_from_db()
     assert bystander.is_locked is False
+
+
+@pytest.mark.parametrize(
+    ("action", "traits", "message"),
+    [
+        ("lock_users", {}, "Locked"),
+        ("unlock_users", {"locked": True}, "Unlocked"),
+        ("mark_email_verified", {"unverified": True}, "Marked verified"),
+        ("resend_verification_email", {"unverified": True}, "Resent verification email"),
+        ("grant_professional", {}, "Granted"),
+        ("set_role_manager", {}, "Set role Manager"),
+    ],
+)
+def test_actions_are_recorded_in_the_users_history(admin_site_client, admin_user, action, traits, message):
+    member = UserFactory(**traits)
+    run_action(admin_site_client, action, member)
+    [entry] = LogEntry.objects.filter(object_id=str(member.pk))
+    assert (entry.user_id, entry.action_flag, entry.get_change_message()) == (admin_user.pk, CHANGE, message)
+    history = admin_site_client.get(reverse("admin:users_user_history", args=[member.pk]))
+    assert message in history.content.decode()
 
 
 def test_lock_action_never_locks_yourself(admin_site_client, admin_user):
