@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 JSON_PREFIX = "BENCH_JSON "
@@ -103,34 +104,35 @@ def fmt_errors(stats: WrkStats) -> str:
     return f"{total:,} ({', '.join(parts)})"
 
 
-def render_table(results: list[Result]) -> str:
+def _results_table(columns: tuple[str, ...], results: list[Result], cells: Callable[[Result], tuple[str, ...]]) -> str:
+    """A Markdown table of results: mode and endpoint on the left, then `columns`, right-aligned."""
     lines = [
-        "| mode | endpoint | requests/s | p50 ms | p99 ms | errors |",
-        "|---|---|---:|---:|---:|---:|",
+        "| mode | endpoint | " + " | ".join(columns) + " |",
+        "|---|---|" + "---:|" * len(columns),
     ]
-    for r in results:
-        s = r.stats
-        lines.append(
-            f"| {r.mode} | `{r.endpoint}` | {fmt_rate(s.requests_per_second)} | {fmt_ms(s.latency_ms('p50'))} "
-            f"| {fmt_ms(s.latency_ms('p99'))} | {fmt_errors(s)} |"
-        )
+    lines += [f"| {r.mode} | `{r.endpoint}` | " + " | ".join(cells(r)) + " |" for r in results]
     return "\n".join(lines)
+
+
+def _summary_cells(r: Result) -> tuple[str, ...]:
+    s = r.stats
+    return fmt_rate(s.requests_per_second), fmt_ms(s.latency_ms("p50")), fmt_ms(s.latency_ms("p99")), fmt_errors(s)
+
+
+def _detail_cells(r: Result) -> tuple[str, ...]:
+    s = r.stats
+    peak = "n/a" if r.peak_db_connections is None else str(r.peak_db_connections)
+    other = "n/a" if r.other_cpu is None else f"{r.other_cpu:.0%}"
+    return f"{s.requests:,}", fmt_ms(s.latency_ms("p90")), fmt_ms(s.latency_ms("max")), peak, other
+
+
+def render_table(results: list[Result]) -> str:
+    return _results_table(("requests/s", "p50 ms", "p99 ms", "errors"), results, _summary_cells)
 
 
 def render_details(results: list[Result]) -> str:
-    lines = [
-        "| mode | endpoint | requests | p90 ms | max ms | peak DB connections | other CPU |",
-        "|---|---|---:|---:|---:|---:|---:|",
-    ]
-    for r in results:
-        s = r.stats
-        peak = "n/a" if r.peak_db_connections is None else str(r.peak_db_connections)
-        other = "n/a" if r.other_cpu is None else f"{r.other_cpu:.0%}"
-        lines.append(
-            f"| {r.mode} | `{r.endpoint}` | {s.requests:,} | {fmt_ms(s.latency_ms('p90'))} "
-            f"| {fmt_ms(s.latency_ms('max'))} | {peak} | {other} |"
-        )
-    return "\n".join(lines)
+    columns = ("requests", "p90 ms", "max ms", "peak DB connections", "other CPU")
+    return _results_table(columns, results, _detail_cells)
 
 
 def render_document(*, title: str, facts: list[tuple[str, str]], results: list[Result], how_to_run: str) -> str:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bench import report, runner
+from bench import cli, database, report, server
 
 WRK_STDOUT = """\
 Running 10s test @ http://127.0.0.1:40123/users/0b6c
@@ -118,19 +118,19 @@ def test_mask_url_password():
 
 
 def test_options_and_database_settings():
-    args = runner.parse_args([])
+    args = cli.parse_args([])
     assert (args.duration_s, args.connections, args.threads, args.workers) == (10, 8, 2, 2)
     assert args.mode_list == ["wsgi", "asgi"] and args.users == 100_000 and args.asgi_db == "pool"
     assert not args.keepalive and args.max_requests == 0 and args.timeout_s == 10
-    assert runner.parse_args(["--warmup", "0", "--modes", "ASGI"]).mode_list == ["asgi"]
+    assert cli.parse_args(["--warmup", "0", "--modes", "ASGI"]).mode_list == ["asgi"]
     with pytest.raises(SystemExit):
-        runner.parse_args(["--modes", "wsgi,fastcgi"])
+        cli.parse_args(["--modes", "wsgi,fastcgi"])
     with pytest.raises(SystemExit):
-        runner.parse_args(["--connections", "1", "--threads", "2"])
+        cli.parse_args(["--connections", "1", "--threads", "2"])
     base = {"CONN_MAX_AGE": "60"}
-    assert runner.mode_env("wsgi", args, base) == base
-    assert runner.mode_env("asgi", args, base)["DATABASE_POOL"] == "true"
-    assert runner.db_settings_label({}) == "CONN_MAX_AGE=60 (persistent)"
-    assert runner.db_settings_label({"CONN_MAX_AGE": "0"}).startswith("CONN_MAX_AGE=0")
-    assert runner.db_settings_label({"DATABASE_POOL": "true"}).startswith("DATABASE_POOL=true")
-    assert runner._libpq_uri("postgres://u@h/db") == "postgresql://u@h/db"
+    assert server.mode_env("wsgi", args, base) == base
+    assert server.mode_env("asgi", args, base)["DATABASE_POOL"] == "true"
+    assert server.db_settings_label({}) == "CONN_MAX_AGE=60 (persistent)"
+    assert server.db_settings_label({"CONN_MAX_AGE": "0"}).startswith("CONN_MAX_AGE=0")
+    assert server.db_settings_label({"DATABASE_POOL": "true"}).startswith("DATABASE_POOL=true")
+    assert database._libpq_uri("postgres://u@h/db") == "postgresql://u@h/db"

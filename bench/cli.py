@@ -1,0 +1,210 @@
+"""`python -m bench`: seed a PostgreSQL database, serve the app with gunicorn (WSGI, then
+ASGI), load it with wrk, print a Markdown report and write it to docs/benchmarks.md.
+
+Progress goes to stderr; stdout gets only the Markdown report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import secrets
+import shutil
+import socket
+import tempfile
+import time
+from pathlib import Path
+
+from bench import ROOT, BenchError, log, report
+from bench.database import (
+    BENCH_DB,
+    LOCAL_SERVER,
+    SEEDED_PASSWORD,
+    django_env,
+    prepare_data,
+    prepare_database,
+    vacuum_analyze,
+)
+from bench.load import ModeRun, bench_mode
+from bench.machine import machine_facts
+from bench.server import ASGI_DB, MODES
+
+DEFAULT_OUTPUT = ROOT / "docs" / "benchmarks.md"
+WRK_INSTALL = "sudo apt-get update && sudo apt-get install -y wrk"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=(
+            "Load-test the service under gunicorn (WSGI sync workers, then ASGI uvicorn workers) with wrk, "
+            "against a seeded PostgreSQL database; print a Markdown report and write it to docs/benchmarks.md. "
+            f"Database: $DATABASE_URL if set, else the local database {BENCH_DB!r} on {LOCAL_SERVER} "
+            "(created when missing, kept for the next run)."
+        ),
+    )
+    parser.add_argument("--duration", default="10s", help="wrk run per scenario (default 10s)")
+    parser.add_argument("--warmup", default="2s", help="wrk warm-up per server before measuring (default 2s; 0 = none)")
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections (default 8)")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
+    parser.add_argument("--timeout", default="10s", help="wrk per-request timeout, counted as an error (default 10s)")
+    parser.add_argument(
+        "--users", type=int, default=100_000, help="seeded users wanted in the database (default 100000)"
+    )
+    parser.add_argument(
+        "--keepalive",
+        action="store_true",
+        help="let wrk reuse its connections; by default every request sends `Connection: close`, like the nginx "
+        "of deploy/nginx.conf (HTTP/1.0 to gunicorn, no upstream keep-alive), which also spreads the load "
+        "evenly over the workers (a few long-lived connections can land all on one uvicorn worker)",
+    )
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per mode (default 2)")
+    parser.add_argument(
+        "--max-requests",
+        type=int,
+        default=0,
+        help="gunicorn max_requests (worker recycling); default 0 = off, so no worker restarts mid-run "
+        "(deploy/gunicorn.conf.py defaults to 1000)",
+    )
+    parser.add_argument("--modes", default="wsgi,asgi", help="comma-separated: wsgi, asgi (default wsgi,asgi)")
+    parser.add_argument(
+        "--asgi-db",
+        choices=sorted(ASGI_DB),
+        default="pool",
+        help="database connections under ASGI: pool = DATABASE_POOL=true (default), close = CONN_MAX_AGE=0, "
+        "persistent = the settings' default CONN_MAX_AGE=60, which leaks a connection per request under ASGI",
+    )
+    parser.add_argument("--redis-db", type=int, default=15, help="Redis database number for REDIS_URL (default 15)")
+    parser.add_argument("--skip-seed", action="store_true", help="do not seed users, use what is in the database")
+    parser.add_argument(
+        "--fresh", action="store_true", help=f"drop and re-create the local {BENCH_DB!r} database first"
+    )
+    parser.add_argument(
+        "--output", default=str(DEFAULT_OUTPUT), help="Markdown file to write (default docs/benchmarks.md)"
+    )
+    args = parser.parse_args(argv)
+    try:
+        args.duration_s = report.parse_duration(args.duration)
+        args.timeout_s = report.parse_duration(args.timeout)
+        args.warmup_s = 0 if str(args.warmup).strip() in {"0", "0s"} else report.parse_duration(args.warmup)
+    except ValueError as exc:
+        parser.error(str(exc))
+    args.mode_list = [name.strip().lower() for name in args.modes.split(",") if name.strip()]
+    unknown = [name for name in args.mode_list if name not in MODES]
+    if unknown or not args.mode_list:
+        parser.error(f"--modes takes wsgi and/or asgi, not {args.modes!r}")
+    if args.threads < 1 or args.connections < args.threads:
+        parser.error("--connections must be at least --threads, and --threads at least 1")
+    if args.workers < 1 or args.users < 0:
+        parser.error("--workers must be at least 1 and --users at least 0")
+    return args
+
+
+HOW_TO_RUN = f"""
+Needs wrk (`{WRK_INSTALL}`), PostgreSQL on 127.0.0.1:5432 (user `postgres`, trust) and Redis on
+127.0.0.1:6379. Then:
+
+```sh
+make bench                                              # both modes, the defaults above
+make bench BENCH_ARGS="--duration 30s --connections 16" # longer, more concurrent
+make bench BENCH_ARGS="--modes asgi --workers 3"        # one mode, another worker count
+make bench BENCH_ARGS="--fresh"                         # drop and re-create {BENCH_DB} first
+DATABASE_URL=postgres://user:pass@host:5432/db make bench  # that database instead (never dropped)
+LOG_LEVEL=INFO make bench                               # with the app's per-request log line on
+.venv/bin/python -m bench --help                        # every option
+```
+
+The first run creates `{BENCH_DB}`, migrates it and seeds `--users` users (default 100,000: about
+20 s here), then runs VACUUM ANALYZE; later runs reuse it and only seed what is missing. Options:
+`--duration`, `--warmup`, `--connections`, `--threads`, `--timeout`, `--keepalive` (wrk);
+`--workers`, `--max-requests`, `--modes`, `--asgi-db pool|close|persistent`, `--redis-db` (server);
+`--users`, `--skip-seed`, `--fresh` (data); `--output PATH` (this file). `--asgi-db persistent`
+reproduces the ASGI connection leak and exhausts PostgreSQL's `max_connections` (other users of that
+server get errors too). gunicorn is always stopped at the end, also on errors and Ctrl-C.
+Everything below the marker line at the end of this file is kept when it is regenerated.
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    wrk = shutil.which("wrk")
+    if not wrk:
+        log(f"wrk is not installed. Install it with:\n    {WRK_INSTALL}")
+        return 2
+    started = time.monotonic()
+    try:
+        return _run(args, wrk, started)
+    except BenchError as exc:
+        log(f"bench: error: {exc}")
+        return 1
+    except KeyboardInterrupt:
+        log("bench: interrupted")
+        return 130
+
+
+def _run(args, wrk: str, started: float) -> int:
+    db = prepare_database(args.fresh)
+    log(f"Database: {db.label}")
+    redis_url = f"redis://127.0.0.1:6379/{args.redis_db}"
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=2).close()
+    except OSError:
+        log(f"warning: Redis does not answer on 127.0.0.1:6379; REDIS_URL={redis_url} will fail if used")
+    env = django_env(db, "bench-" + secrets.token_urlsafe(32), redis_url)
+    user_count = prepare_data(args, env)
+    vacuum_analyze(db)
+    facts = machine_facts(wrk, db)
+    runs: list[ModeRun] = []
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        for name in args.mode_list:
+            runs.append(bench_mode(name, wrk=wrk, args=args, env=env, db=db, workdir=Path(tmp)))
+    elapsed = time.monotonic() - started
+    results = [result for run in runs for result in run.results]
+
+    connections = (
+        "keep-alive (`--keepalive`: connections reused)"
+        if args.keepalive
+        else "`Connection: close` on every request (a new connection each time, as behind deploy/nginx.conf)"
+    )
+    login_users = next((r.notes[0] for r in results if r.notes), "seeded users")
+    workers = ", ".join(f"{MODES[n].name}: {args.workers} x `{MODES[n].worker_class}`" for n in args.mode_list)
+    facts = [
+        ("Date", dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")),
+        *facts,
+        ("Database", db.label),
+        ("Users", f"{user_count:,} (seeded with `manage.py seed_users`) + 1 ADMIN whose token the /users calls use"),
+        (
+            "Server",
+            f"gunicorn on 127.0.0.1 with `deploy/gunicorn.conf.py` (its access log is off by default); "
+            f"{workers}; 1 thread per worker; max_requests {args.max_requests or 'off'}",
+        ),
+        (
+            "App settings",
+            f"DEBUG=false, AUTH_THROTTLE_RATE=none, REDIS_URL={redis_url}, ALLOWED_HOSTS=127.0.0.1, "
+            f"LOG_LEVEL={env['LOG_LEVEL']} (so the app's own per-request log line is off too)",
+        ),
+        ("Database connections", "; ".join(f"{run.mode.name}: {run.db_settings}" for run in runs)),
+        (
+            "Load",
+            f"wrk, {args.duration_s} s per scenario (after a {args.warmup_s} s warm-up of each GET), "
+            f"{args.connections} connections, {args.threads} threads, {args.timeout_s} s timeout, {connections}; "
+            f"wrk and gunicorn share the machine's CPUs; the login POSTs cycle through {login_users}, "
+            f"password `{SEEDED_PASSWORD}` (each one an Argon2 check)",
+        ),
+        (
+            "CPU busy just before each server started (other processes)",
+            ", ".join(
+                f"{run.mode.name}: {'n/a' if run.cpu_busy_before is None else f'{run.cpu_busy_before:.0%}'}"
+                for run in runs
+            ),
+        ),
+        ("Wall time of this run", f"{elapsed / 60:.1f} min (setup, seeding if any, both servers, every scenario)"),
+    ]
+    generated = report.render_document(title="Benchmarks", facts=facts, results=results, how_to_run=HOW_TO_RUN)
+    output = Path(args.output)
+    existing = output.read_text() if output.exists() else None
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(report.join_document(generated, report.kept_notes(existing)))
+    print(generated)
+    log(f"Wrote {output} in {elapsed:.0f}s")
+    return 0

@@ -1,0 +1,153 @@
+"""The scenarios and their load: build them from real users, check each answers 2xx, run wrk
+on them, and bench one mode end to end (server, warm-up, measured runs, samplers)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+from bench import ROOT, BenchError, log, report
+from bench.database import ADMIN_EMAIL, ADMIN_PASSWORD, SEEDED_PASSWORD, ConnectionSampler, Database
+from bench.machine import CpuMeter, cpu_busy
+from bench.server import MODES, GunicornServer, Mode, db_settings_label, http_call, mode_env
+
+LUA_SCRIPT = ROOT / "bench" / "wrk.lua"
+DEEP_SKIP = 90_000
+
+
+@dataclass
+class Scenario:
+    endpoint: str  # as shown in the table
+    path: str
+    method: str = "GET"
+    headers: dict[str, str] = field(default_factory=dict)
+    bodies: list[str] | None = None  # form-encoded POST bodies, cycled through
+
+
+def login_token(port: int, email: str, password: str) -> str:
+    body = urlencode({"username": email, "password": password})
+    status, data = http_call(
+        port, "POST", "/login/", headers={"Content-Type": "application/x-www-form-urlencoded"}, body=body
+    )
+    if status != 200:
+        raise BenchError(f"login as {email} answered {status}: {data[:300]!r} (try --fresh)")
+    return json.loads(data)["access_token"]
+
+
+def build_scenarios(port: int, token: str) -> tuple[list[Scenario], int]:
+    """The four scenarios, with a real user id and real seeded users' credentials."""
+    auth = {"Authorization": f"Bearer {token}"}
+    status, data = http_call(port, "GET", "/users/?skip=0&limit=1", headers=auth)
+    if status != 200:
+        raise BenchError(f"GET /users/ answered {status}: {data[:300]!r}")
+    total = json.loads(data)["total"]
+    sample_skip = max(min(1_000, total - 100), 0)
+    status, data = http_call(port, "GET", f"/users/?skip={sample_skip}&limit=100", headers=auth)
+    items = json.loads(data)["items"]
+    loginable = [u for u in items if u["email_verified"] and not u["is_locked"] and u["email"].lower() != ADMIN_EMAIL]
+    if not loginable:
+        raise BenchError("no verified, unlocked user found to log in with; seed users first (drop --skip-seed)")
+    user_id = loginable[len(loginable) // 2]["id"]
+    bodies = [urlencode({"username": u["email"], "password": SEEDED_PASSWORD}) for u in loginable]
+    deep_skip = DEEP_SKIP if total >= DEEP_SKIP + 10 else max(total - 10, 0)
+    scenarios = [
+        Scenario("GET /users/{id}", f"/users/{user_id}", headers=auth),
+        Scenario("GET /users/?skip=0&limit=10", "/users/?skip=0&limit=10", headers=auth),
+        Scenario(f"GET /users/?skip={deep_skip}&limit=10", f"/users/?skip={deep_skip}&limit=10", headers=auth),
+        Scenario("POST /login/ (form)", "/login/", method="POST", bodies=bodies),
+    ]
+    return scenarios, len(bodies)
+
+
+def preflight(port: int, scenario: Scenario) -> None:
+    """One request first: the scenario must answer 2xx (wrk does not count 3xx as errors)."""
+    headers = dict(scenario.headers)
+    body = None
+    if scenario.bodies:
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        body = scenario.bodies[0]
+    status, data = http_call(port, scenario.method, scenario.path, headers=headers, body=body)
+    if not 200 <= status < 300:
+        raise BenchError(f"{scenario.method} {scenario.path} answered {status}, not 2xx: {data[:300]!r}")
+
+
+def run_wrk(wrk: str, port: int, scenario: Scenario, *, seconds: int, args, workdir: Path) -> report.WrkStats:
+    cmd = [
+        wrk,
+        "--threads", str(args.threads),
+        "--connections", str(args.connections),
+        "--duration", f"{seconds}s",
+        "--timeout", f"{args.timeout_s}s",
+        "--script", str(LUA_SCRIPT),
+    ]  # fmt: skip
+    headers = dict(scenario.headers)
+    if not args.keepalive:
+        headers["Connection"] = "close"
+    for name, value in headers.items():
+        cmd += ["--header", f"{name}: {value}"]
+    cmd.append(f"http://127.0.0.1:{port}{scenario.path}")
+    env = {key: value for key, value in os.environ.items() if key != "BENCH_BODIES_FILE"}
+    if scenario.bodies:
+        bodies_file = workdir / "bodies.txt"
+        bodies_file.write_text("\n".join(scenario.bodies) + "\n")
+        env["BENCH_BODIES_FILE"] = str(bodies_file)
+    # S603 is safe here: wrk found by shutil.which, fixed arguments, no shell.
+    proc = subprocess.run(  # noqa: S603
+        cmd, env=env, text=True, capture_output=True, timeout=seconds + args.timeout_s + 60
+    )
+    if proc.returncode != 0:
+        raise BenchError(f"wrk failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    try:
+        return report.parse_wrk_output(proc.stdout)
+    except ValueError as exc:
+        raise BenchError(f"{exc}\n{proc.stdout}\n{proc.stderr}") from exc
+
+
+@dataclass
+class ModeRun:
+    mode: Mode
+    results: list[report.Result]
+    cpu_busy_before: float | None
+    db_settings: str
+
+
+def bench_mode(name: str, *, wrk: str, args, env: dict[str, str], db: Database, workdir: Path) -> ModeRun:
+    mode = MODES[name]
+    env = mode_env(name, args, env)
+    busy = cpu_busy()
+    if busy is not None:
+        log(f"CPU busy before {mode.name}: {busy:.0%}")
+        if busy > 0.25:
+            log("warning: something else is using the CPU; these numbers will be low and noisy")
+    results = []
+    log_path = workdir / f"gunicorn-{name}.log"
+    with GunicornServer(mode, workers=args.workers, max_requests=args.max_requests, env=env, log_path=log_path) as srv:
+        token = login_token(srv.port, ADMIN_EMAIL, ADMIN_PASSWORD)
+        scenarios, login_users = build_scenarios(srv.port, token)
+        for scenario in scenarios:
+            preflight(srv.port, scenario)
+        if args.warmup_s:
+            log(f"  warm-up {args.warmup_s}s per GET")
+            for scenario in scenarios:
+                if not scenario.bodies:
+                    run_wrk(wrk, srv.port, scenario, seconds=args.warmup_s, args=args, workdir=workdir)
+        for scenario in scenarios:
+            with ConnectionSampler(db) as sampler, CpuMeter(srv.proc.pid) as cpu:
+                stats = run_wrk(wrk, srv.port, scenario, seconds=args.duration_s, args=args, workdir=workdir)
+            result = report.Result(mode.name, scenario.endpoint, stats, sampler.peak, cpu.other)
+            if scenario.bodies:
+                result.notes.append(f"{login_users} users")
+            results.append(result)
+            log(
+                f"  {mode.name} {scenario.endpoint}: {report.fmt_rate(stats.requests_per_second)} req/s, "
+                f"p50 {report.fmt_ms(stats.latency_ms('p50'))} ms, p99 {report.fmt_ms(stats.latency_ms('p99'))} ms, "
+                f"errors {report.fmt_errors(stats)}, peak DB connections {sampler.peak}, "
+                f"other CPU {'n/a' if cpu.other is None else f'{cpu.other:.0%}'}"
+            )
+        if any(r.stats.error_total for r in results):
+            log(f"  errors seen; the end of the gunicorn log:\n{srv.log_tail(lines=5)}")
+    return ModeRun(mode, results, busy, db_settings_label(env))

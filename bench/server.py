@@ -1,0 +1,158 @@
+"""gunicorn serving the app in one mode (WSGI or ASGI) on a free local port, ready once
+/health answers, always stopped; and the per-mode database connection settings."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import ROOT, BenchError, log
+
+GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
+
+
+@dataclass(frozen=True)
+class Mode:
+    name: str
+    app: str
+    worker_class: str
+
+
+MODES = {
+    "wsgi": Mode("WSGI", "event_manager.wsgi:application", "sync"),
+    "asgi": Mode("ASGI", "event_manager.asgi:application", "uvicorn_worker.UvicornWorker"),
+}
+
+
+# Under ASGI each request runs its sync code in a thread of its own, so Django's persistent
+# connections (CONN_MAX_AGE > 0) are opened per request and never reused: they pile up until
+# PostgreSQL refuses clients. The pool (DATABASE_POOL=true) or CONN_MAX_AGE=0 avoids that.
+ASGI_DB = {
+    "pool": {"DATABASE_POOL": "true"},
+    "close": {"DATABASE_POOL": "false", "CONN_MAX_AGE": "0"},
+    "persistent": {"DATABASE_POOL": "false", "CONN_MAX_AGE": "60"},
+}
+
+
+def mode_env(name: str, args, env: dict[str, str]) -> dict[str, str]:
+    return {**env, **ASGI_DB[args.asgi_db]} if name == "asgi" else env
+
+
+def db_settings_label(env: dict[str, str]) -> str:
+    if env.get("DATABASE_POOL", "").strip().lower() in {"true", "on", "ok", "y", "yes", "1"}:
+        return (
+            f"DATABASE_POOL=true (psycopg pool, {env.get('DATABASE_POOL_MIN_SIZE', '2')}-"
+            f"{env.get('DATABASE_POOL_MAX_SIZE', '10')} connections per worker)"
+        )
+    age = env.get("CONN_MAX_AGE", "60")
+    return "CONN_MAX_AGE=0 (a new connection per request)" if age == "0" else f"CONN_MAX_AGE={age} (persistent)"
+
+
+def http_call(port: int, method: str, path: str, *, headers=None, body=None, timeout=30.0) -> tuple[int, bytes]:
+    """One request to 127.0.0.1 (no proxy, no redirect following)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class GunicornServer:
+    """gunicorn on 127.0.0.1:<free port>, in its own process group; stop() always ends it."""
+
+    def __init__(self, mode: Mode, *, workers: int, max_requests: int, env: dict[str, str], log_path: Path):
+        self.mode, self.workers, self.max_requests = mode, workers, max_requests
+        self.env, self.log_path = env, log_path
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+
+    def __enter__(self) -> GunicornServer:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        env = {
+            **self.env,
+            "GUNICORN_BIND": f"127.0.0.1:{self.port}",
+            "GUNICORN_WORKERS": str(self.workers),
+            "GUNICORN_THREADS": "1",
+            "GUNICORN_WORKER_CLASS": self.mode.worker_class,
+            "GUNICORN_MAX_REQUESTS": str(self.max_requests),
+            "GUNICORN_LOG_LEVEL": "warning",
+        }
+        cmd = [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), self.mode.app]
+        log(
+            f"Starting gunicorn ({self.mode.name}): {self.workers} x {self.mode.worker_class} worker(s), "
+            f"1 thread, on 127.0.0.1:{self.port}"
+        )
+        with open(self.log_path, "ab") as log_file:
+            # S603 is safe here: a fixed argument list (this interpreter, gunicorn), no shell.
+            self.proc = subprocess.Popen(  # noqa: S603
+                cmd, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        self._wait_ready(timeout=90)
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise BenchError(f"gunicorn exited with {self.proc.returncode}:\n{self.log_tail()}")
+            with contextlib.suppress(OSError):
+                status, _ = http_call(self.port, "GET", "/health", timeout=5)
+                if status == 200 and self._worker_count() in (None, self.workers):
+                    return
+            time.sleep(0.2)
+        raise BenchError(f"gunicorn did not answer 200 on /health within {timeout:.0f}s:\n{self.log_tail()}")
+
+    def _worker_count(self) -> int | None:
+        try:
+            children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+        except OSError:
+            return None  # no /proc children file: /health answering is all we can check
+        return len(children)
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.terminate()  # graceful: the master stops its workers
+            try:
+                self.proc.wait(timeout=35)
+            except subprocess.TimeoutExpired:
+                log("gunicorn did not stop in 35s; killing its process group")
+        # The master leads its own process group (start_new_session): end any straggler of it.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=10)
+        log(f"Stopped gunicorn ({self.mode.name})")
+        self.proc = None
