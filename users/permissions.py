@@ -12,15 +12,6 @@ class IsAdminOrManager(BasePermission):
         return bool(request.user and request.user.is_authenticated and request.user.role in STAFF_ROLES)
 
 
-class IsAdminRole(BasePermission):
-    """ADMIN role."""
-
-    message = "Only admins may do this."
-
-    def has_permission(self, request, view):
-        return bool(request.user and request.user.is_authenticated and request.user.role == Role.ADMIN)
-
-
 class CanManageTarget(BasePermission):
     """Object check: a MANAGER may not change or delete an ADMIN (creating one
     needs `role`, which RoleChangeRequiresAdmin keeps for admins)."""
