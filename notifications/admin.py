@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
-from .models import EmailStatus, OutgoingEmail
-from .tasks import deliver_email
+from .models import OutgoingEmail
+from .services import email_requeue
 
 
 @admin.register(OutgoingEmail)
@@ -25,7 +25,5 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
 
     @admin.action(description="Send again (pending or failed only)", permissions=["view"])
     def send_again(self, request, queryset):
-        ids = list(queryset.exclude(status=EmailStatus.SENT).values_list("pk", flat=True))
-        for pk in ids:
-            deliver_email.delay(str(pk))
-        self.message_user(request, f"Queued {len(ids)} email(s).", messages.SUCCESS)
+        queued = email_requeue(queryset)
+        self.message_user(request, f"Queued {queued} email(s).", messages.SUCCESS)

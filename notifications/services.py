@@ -54,16 +54,16 @@ def email_deliver(*, email_id) -> bool:
     raise error
 
 
-def email_requeue_unsent(*, older_than: timedelta = timedelta(0)) -> int:
-    """Queue every PENDING or FAILED email created before `older_than` ago; return how many."""
+def email_requeue(emails) -> int:
+    """Queue delivery again for every email in the `emails` queryset not yet sent; return how many."""
     from .tasks import deliver_email
 
-    cutoff = timezone.now() - older_than
-    ids = list(
-        OutgoingEmail.objects.filter(
-            status__in=[EmailStatus.PENDING, EmailStatus.FAILED], created_at__lte=cutoff
-        ).values_list("pk", flat=True)
-    )
+    ids = list(emails.exclude(status=EmailStatus.SENT).values_list("pk", flat=True))
     for pk in ids:
         deliver_email.delay(str(pk))
     return len(ids)
+
+
+def email_requeue_unsent(*, older_than: timedelta = timedelta(0)) -> int:
+    """Queue every PENDING or FAILED email created before `older_than` ago; return how many."""
+    return email_requeue(OutgoingEmail.objects.filter(created_at__lte=timezone.now() - older_than))
