@@ -5,18 +5,29 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from .nicknames import generate_nickname
+from .validators import email_lookup_key, normalize_email
 
 NICKNAME_ATTEMPTS = 20
 
 
 class UserQuerySet(models.QuerySet):
     def by_email(self, email: str):
-        """Case-insensitive email match that uses the unique index on LOWER(email)."""
-        return self.alias(email_lower=Lower("email")).filter(email_lower=(email or "").lower())
+        """The account whose address is `email` once normalised (NFKC, IDNA domain),
+        case-insensitively, through the unique index on LOWER(email). An address that
+        cannot be normalised (an invisible character, a mixed-script domain) matches none."""
+        key = email_lookup_key(email)
+        if key is None:
+            return self.none()
+        return self.alias(email_lower=Lower("email")).filter(email_lower=key)
 
 
 class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
     use_in_migrations = True
+
+    @classmethod
+    def normalize_email(cls, email):
+        """The canonical form (users.validators.normalize_email); raises ValidationError."""
+        return normalize_email(email or "") if email else ""
 
     def get_by_natural_key(self, username):
         return self.by_email(username).get()

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from .managers import UserManager
-from .validators import validate_http_url, validate_image_extension, validate_nickname
+from .validators import normalize_email, validate_http_url, validate_image_extension, validate_nickname
 
 EMAIL_EXISTS = "Email already exists."
 
@@ -121,8 +121,25 @@ class User(AbstractBaseUser, PermissionsMixin):
     def is_manager(self) -> bool:
         return self.role == Role.MANAGER
 
+    def clean_fields(self, exclude=None):
+        """Normalise the email first (users.validators.normalize_email), so the field's
+        validators and the uniqueness check see the form that is stored."""
+        exclude = set(exclude or ())
+        errors = {}
+        if self.email and "email" not in exclude:
+            try:
+                self.email = normalize_email(self.email)
+            except ValidationError as exc:
+                errors["email"] = exc.error_list
+                exclude.add("email")
+        try:
+            super().clean_fields(exclude=exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
     def clean(self):
         super().clean()
-        self.email = type(self).objects.normalize_email(self.email)
         if self.email and type(self).objects.by_email(self.email).exclude(pk=self.pk).exists():
             raise ValidationError({"email": ValidationError(EMAIL_EXISTS, code="email_exists")})

@@ -1,12 +1,18 @@
+"""The user API, on the project's async view pattern (`event_manager.api`):
+handlers are coroutines that reach the services through `call` (database) and
+`offload` (anything that hashes a password)."""
+
 import uuid
 
 from drf_spectacular.utils import extend_schema_view
-from rest_framework import status, viewsets
+from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.views import APIView
+
+from event_manager.api import APIView, GenericViewSet
+from event_manager.concurrency import call, offload
 
 from . import docs
 from .authentication import access_token_for
@@ -45,22 +51,22 @@ class PublicAPIView(APIView):
 
 class RegisterView(PublicAPIView):
     @docs.register
-    def post(self, request):
+    async def post(self, request):
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = user_register(**serializer.validated_data)
+        user = await offload(user_register, **serializer.validated_data)
         return Response(UserSerializer(user, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
 class VerifyEmailView(PublicAPIView):
     @docs.verify_email
-    def get(self, request, user_id, token):
+    async def get(self, request, user_id, token):
         try:
             user_id = uuid.UUID(user_id)
         except ValueError:
             raise NotFound() from None
         try:
-            user_verify_email(user_id=user_id, token=token)
+            await call(user_verify_email, user_id=user_id, token=token)
         except InvalidVerificationToken as exc:
             return Response({"detail": exc.message}, status=status.HTTP_400_BAD_REQUEST)
         return Response({"message": "Email verified successfully"})
@@ -70,12 +76,12 @@ class LoginView(PublicAPIView):
     parser_classes = [FormParser, MultiPartParser, JSONParser]
 
     @docs.login
-    def post(self, request):
+    async def post(self, request):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            user = user_login(
-                email=serializer.validated_data["username"], password=serializer.validated_data["password"]
+            user = await offload(
+                user_login, email=serializer.validated_data["username"], password=serializer.validated_data["password"]
             )
         except InvalidCredentials as exc:
             return Response(
@@ -98,29 +104,39 @@ class LoginView(PublicAPIView):
 
 
 @extend_schema_view(**docs.user_viewset)
-class UserViewSet(ThrottleUnauthenticatedWritesMixin, viewsets.ModelViewSet):
+class UserViewSet(ThrottleUnauthenticatedWritesMixin, GenericViewSet):
     """User management for ADMIN and MANAGER roles."""
 
-    queryset = User.objects.order_by("created_at", "id")
+    queryset = User.objects.defer("password")
     serializer_class = UserSerializer
     permission_classes = [IsAuthenticated, IsAdminOrManager, RoleChangeRequiresAdmin, CanManageTarget]
     pagination_class = SkipLimitPagination
 
-    def create(self, request, *args, **kwargs):
-        serializer = UserCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        user = user_create(actor=request.user, **serializer.validated_data)
-        return Response(self.get_serializer(user).data, status=status.HTTP_201_CREATED)
+    async def list(self, request):
+        page = await call(self.paginate_queryset, self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    def update(self, request, *args, **kwargs):
-        user = self.get_object()
-        serializer = UserUpdateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        user = user_update(actor=request.user, user=user, data=serializer.validated_data)
+    async def retrieve(self, request, pk=None):
+        user = await call(self.get_object)
         return Response(self.get_serializer(user).data)
 
-    def partial_update(self, request, *args, **kwargs):
-        return self.update(request, *args, **kwargs)
+    async def create(self, request):
+        serializer = UserCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = await offload(user_create, actor=request.user, **serializer.validated_data)
+        return Response(self.get_serializer(user).data, status=status.HTTP_201_CREATED)
 
-    def perform_destroy(self, instance):
-        user_delete(actor=self.request.user, user=instance)
+    async def update(self, request, pk=None):
+        user = await call(self.get_object)
+        serializer = UserUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = await call(user_update, actor=request.user, user=user, data=serializer.validated_data)
+        return Response(self.get_serializer(user).data)
+
+    async def partial_update(self, request, pk=None):
+        return await self.update(request, pk)
+
+    async def destroy(self, request, pk=None):
+        user = await call(self.get_object)
+        await call(user_delete, actor=request.user, user=user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
