@@ -1,37 +1,86 @@
-"""Rendering of each kind of email, at delivery time."""
+"""Rendering: in-app text when a notification is created, email at delivery time."""
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.template import engines
 from django.template.loader import render_to_string
 
-from users.tokens import email_verification_token
+from .registry import Kind, Text, get_kind
 
-from .models import EmailKind
-
-
-def verification_url(user) -> str:
-    token = email_verification_token.make_token(user)
-    return f"{settings.SERVER_BASE_URL}/verify-email/{user.pk}/{token}"
+GENERIC_TEMPLATE = "notifications/emails/generic"
+DIGEST_TEMPLATE = "notifications/emails/digest"
 
 
-def _verify_email_context(user) -> dict:
-    return {"user": user, "verification_url": verification_url(user)}
+def render_text(text: Text, context: dict, default: str = "") -> str:
+    """A kind's title, body or link: a template string or a callable, rendered with `context`."""
+    if callable(text):
+        return str(text(context))
+    if not text:
+        return default
+    return engines["django"].from_string(text).render(context).strip()
 
 
-TEMPLATES = {
-    EmailKind.VERIFY_EMAIL: ("users/emails/verify_email", _verify_email_context),
-}
+def absolute_url(link: str) -> str:
+    if link.startswith("/"):
+        return f"{settings.SERVER_BASE_URL}{link}"
+    return link
+
+
+def in_app_fields(kind: Kind, context: dict) -> dict:
+    """title, body and link of a Notification row for `kind`."""
+    return {
+        "title": render_text(kind.title, context, default=kind.label)[:200],
+        "body": render_text(kind.body, context),
+        "link": absolute_url(render_text(kind.link, context))[:500],
+    }
+
+
+def email_context(email, kind: Kind) -> dict:
+    """The stored context, the recipient and the kind's delivery-time additions."""
+    context = {**email.context, "recipient": email.user, "kind": kind, "server_base_url": settings.SERVER_BASE_URL}
+    context.update(in_app_fields(kind, context))
+    if kind.render is not None:
+        context.update(kind.render(email))
+    return context
+
+
+def render_parts(email, kind: Kind) -> tuple[str, str, str]:
+    """(subject, text body, HTML body) of one email."""
+    context = email_context(email, kind)
+    template = kind.template or GENERIC_TEMPLATE
+    subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+    return subject, render_to_string(f"{template}.txt", context), render_to_string(f"{template}.html", context)
 
 
 def build_message(email) -> EmailMultiAlternatives:
     """The multipart (text + HTML) message for an OutgoingEmail row."""
-    template, make_context = TEMPLATES[email.kind]
-    context = make_context(email.user)
-    subject = render_to_string(f"{template}_subject.txt", context).strip()
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string(f"{template}.txt", context),
-        to=[email.to_address],
-    )
-    message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+    if email.kind == DIGEST_KIND:
+        subject, text, html = render_digest(email)
+        attachments = []
+    else:
+        kind = get_kind(email.kind)
+        subject, text, html = render_parts(email, kind)
+        attachments = kind.attachments(email) if kind.attachments else []
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[email.to_address])
+    message.attach_alternative(html, "text/html")
+    for filename, content, mimetype in attachments:
+        message.attach(filename, content, mimetype)
     return message
+
+
+DIGEST_KIND = "notifications.digest"
+
+
+def render_digest(email) -> tuple[str, str, str]:
+    """One email listing every held item by its title, details and link."""
+    items = []
+    for item in email.items.order_by("created_at"):
+        fields = in_app_fields(get_kind(item.kind), {**item.context, "recipient": email.user})
+        items.append({**fields, "created_at": item.created_at})
+    context = {"recipient": email.user, "items": items, "server_base_url": settings.SERVER_BASE_URL}
+    subject = " ".join(render_to_string(f"{DIGEST_TEMPLATE}_subject.txt", context).split())
+    return (
+        subject,
+        render_to_string(f"{DIGEST_TEMPLATE}.txt", context),
+        render_to_string(f"{DIGEST_TEMPLATE}.html", context),
+    )

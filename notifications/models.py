@@ -3,39 +3,99 @@ import uuid
 from django.conf import settings
 from django.db import models
 
-
-class EmailKind(models.TextChoices):
-    VERIFY_EMAIL = "VERIFY_EMAIL", "Email verification"
+from .registry import DIGEST_CHOICES, IMMEDIATELY
 
 
 class EmailStatus(models.TextChoices):
     PENDING = "PENDING", "Pending"
     SENT = "SENT", "Sent"
     FAILED = "FAILED", "Failed"
+    HELD = "HELD", "Held for the daily digest"
+    DIGESTED = "DIGESTED", "Sent in a digest"
 
 
 class OutgoingEmail(models.Model):
     """One email the service has to send: a row of the transactional outbox.
 
     Created in the same transaction as the change that calls for it; a task
-    delivers it after commit. Delivering an email already SENT does nothing,
-    so a retried or duplicated task never mails the same message twice. The
-    body is rendered at delivery time and never stored (it may hold a token).
+    delivers it after commit (and a periodic sweep retries what is left
+    PENDING). Delivering an email already SENT does nothing, so a retried or
+    duplicated task never mails the same message twice; `dedupe_key` makes a
+    repeated `notify` for the same thing create no second row. The body is
+    rendered at delivery time and never stored (it may hold a token): `context`
+    holds only JSON values the kind's templates need, never a secret.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="outgoing_emails")
     to_address = models.EmailField(max_length=255)
-    kind = models.CharField(max_length=30, choices=EmailKind)
+    kind = models.CharField(max_length=100)
+    context = models.JSONField(default=dict, blank=True)
+    dedupe_key = models.CharField(max_length=255, null=True, blank=True, unique=True)
     status = models.CharField(max_length=10, choices=EmailStatus, default=EmailStatus.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
+    digest = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="items", help_text="The digest email."
+    )
+    queued_at = models.DateTimeField(null=True, blank=True, help_text="When a task was last handed to the broker.")
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "created_at"], name="notif_email_status_idx")]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="notif_email_status_idx"),
+            models.Index(fields=["user", "status"], name="notif_email_user_status_idx"),
+        ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} to {self.to_address}"
+        return f"{self.kind} to {self.to_address}"
+
+
+class Notification(models.Model):
+    """One in-app notification: what happened to the recipient, with a link to it."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=100)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    link = models.CharField(max_length=500, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    dedupe_key = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["recipient", "read_at", "created_at"], name="notif_recipient_read_idx")]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
+
+
+class NotificationPreference(models.Model):
+    """A recipient's choice for one kind; a missing row means the kind's defaults."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    kind = models.CharField(max_length=100)
+    email = models.BooleanField(default=True)
+    in_app = models.BooleanField(default=True)
+    digest = models.CharField(
+        max_length=12, choices=[(choice, choice.capitalize()) for choice in DIGEST_CHOICES], default=IMMEDIATELY
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="notif_pref_user_kind_unique")]
+
+    def __str__(self):
+        return f"{self.kind} for user {self.user_id}"

@@ -1,25 +1,305 @@
-"""Queueing and delivering outgoing email."""
+"""Notifying people: the one entry point, the outbox, delivery, digests.
 
+`notify(recipient=..., kind="<app>.<name>", context={...})` is called by a service
+inside its transaction. It writes the rows the recipient's preferences ask for
+(a `Notification` for in-app, an `OutgoingEmail` for email) and, once the
+transaction commits, queues the email for the worker. `notify_many` does the
+same for thousands of recipients with bulk inserts and batched queueing.
+
+Queueing is best-effort: when the broker is down the row stays PENDING (it is the
+source of truth) and `email_sweep` — run by Celery beat every minute, or
+`send_pending_emails` — queues it again. A stored `context` is JSON (UUIDs and
+dates become strings) and must hold no secret: the kind's `render` hook makes
+tokens at delivery time.
+"""
+
+import hashlib
+import json
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
-from django.db import transaction
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+from kombu.exceptions import KombuError
 
-from .messages import build_message
-from .models import EmailKind, EmailStatus, OutgoingEmail
+from .messages import DIGEST_KIND, build_message, in_app_fields
+from .models import EmailStatus, Notification, NotificationPreference, OutgoingEmail
+from .registry import DAILY, EMAIL, IMMEDIATELY, IN_APP, Kind, get_kind
 
 logger = logging.getLogger(__name__)
 
+BATCH_SIZE = 500  # rows per INSERT, and email ids per queued task
+SWEEP_AGE = timedelta(minutes=1)  # a PENDING row this old without a queued task is swept
+REQUEUE_AGE = timedelta(minutes=15)  # a queued PENDING row this old is queued again
 
-def email_queue(*, user, kind: EmailKind) -> OutgoingEmail:
-    """Record an email to send to `user` and deliver it once the transaction commits."""
-    from .tasks import deliver_email
 
-    email = OutgoingEmail.objects.create(user=user, to_address=user.email, kind=kind)
-    transaction.on_commit(partial(deliver_email.delay, str(email.pk)))
-    return email
+def _eager_inline_max() -> int:
+    return getattr(settings, "NOTIFICATIONS_EAGER_INLINE_MAX", 100)
+
+
+# What publishing a task raises when the broker is unreachable (kombu wraps most
+# transport errors in OperationalError; socket errors can escape it).
+BROKER_ERRORS = (KombuError, OSError)
+
+
+# --- Preferences ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What a recipient receives for one kind: the kind's defaults, their row, and the locks."""
+
+    email: bool
+    in_app: bool
+    digest: str
+
+
+def preference_choice(kind: Kind, row: NotificationPreference | None) -> Choice:
+    """Effective choice: a mandatory kind is always on; digest only applies to non-urgent kinds."""
+    if kind.mandatory:
+        return Choice(email=EMAIL in kind.channels, in_app=IN_APP in kind.channels, digest=IMMEDIATELY)
+    email = kind.default_email if row is None else row.email
+    in_app = kind.default_in_app if row is None else row.in_app
+    digest = kind.default_digest if row is None else row.digest
+    return Choice(
+        email=email and EMAIL in kind.channels,
+        in_app=in_app and IN_APP in kind.channels,
+        digest=digest if kind.digestible else IMMEDIATELY,
+    )
+
+
+def _choices_for(kind: Kind, user_ids: list) -> dict:
+    """{user_id: Choice} in one query (none for a mandatory kind)."""
+    rows = {}
+    if not kind.mandatory:
+        rows = {row.user_id: row for row in NotificationPreference.objects.filter(kind=kind.key, user_id__in=user_ids)}
+    return {user_id: preference_choice(kind, rows.get(user_id)) for user_id in user_ids}
+
+
+# --- notify ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What `notify` wrote: the in-app row and the outbox row (None when not wanted or a duplicate)."""
+
+    notification: Notification | None
+    email: OutgoingEmail | None
+
+
+def _json_context(context: dict | None) -> dict:
+    try:
+        return json.loads(json.dumps(context or {}, cls=DjangoJSONEncoder))
+    except TypeError as exc:
+        raise TypeError(f"notify() context must be JSON-serialisable: {exc}") from None
+
+
+def _row_key(kind: str, recipient_id, dedupe_key: str | None) -> str | None:
+    """The stored key: unique per kind, recipient and the caller's key."""
+    if dedupe_key is None:
+        return None
+    key = f"{kind}:{recipient_id}:{dedupe_key}"
+    return key if len(key) <= 255 else f"{kind}:{recipient_id}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
+
+
+def _create_once(model, **fields):
+    """Insert a row unless one with the same dedupe_key exists; None when it does."""
+    if fields.get("dedupe_key") and model.objects.filter(dedupe_key=fields["dedupe_key"]).exists():
+        return None
+    try:
+        with transaction.atomic():
+            return model.objects.create(**fields)
+    except IntegrityError:
+        if fields.get("dedupe_key") and model.objects.filter(dedupe_key=fields["dedupe_key"]).exists():
+            return None
+        raise
+
+
+def notify(
+    *,
+    recipient,
+    kind: str,
+    context: dict | None = None,
+    actor=None,
+    to_address: str | None = None,
+    dedupe_key: str | None = None,
+) -> Delivery:
+    """Tell `recipient` (a user) about something, on the channels the kind and their preferences allow.
+
+    Call it inside the transaction of the change: nothing is sent if it rolls back.
+    `context` (JSON values, no secrets) is stored and given to the templates;
+    `to_address` overrides the recipient's email (e.g. a new address to confirm);
+    `dedupe_key` (e.g. the event id) makes a repeated call for the same thing a no-op.
+    """
+    spec = get_kind(kind)
+    context = _json_context(context)
+    choice = _choices_for(spec, [recipient.pk])[recipient.pk]
+    notification = email = None
+    if choice.in_app:
+        notification = _create_once(
+            Notification,
+            recipient=recipient,
+            kind=kind,
+            actor=actor,
+            dedupe_key=_row_key(kind, recipient.pk, dedupe_key),
+            **in_app_fields(spec, context),
+        )
+    if choice.email:
+        held = choice.digest == DAILY
+        email = _create_once(
+            OutgoingEmail,
+            user=recipient,
+            to_address=to_address or recipient.email,
+            kind=kind,
+            context=context,
+            dedupe_key=_row_key(kind, recipient.pk, dedupe_key),
+            status=EmailStatus.HELD if held else EmailStatus.PENDING,
+            queued_at=None if held else timezone.now(),
+        )
+        if email is not None and not held:
+            transaction.on_commit(partial(enqueue_emails, [email.pk]))
+    return Delivery(notification=notification, email=email)
+
+
+def notify_many(
+    *,
+    recipients,
+    kind: str,
+    context: dict | None = None,
+    actor=None,
+    dedupe_key: str | None = None,
+) -> int:
+    """`notify` for many recipients at once (user ids, users, or a user queryset); returns how many.
+
+    Rows are written with bulk inserts and email is queued in batches of
+    BATCH_SIZE ids after commit, so thousands of recipients cost a few queries
+    and a few broker messages. Without a broker, a fan-out larger than
+    NOTIFICATIONS_EAGER_INLINE_MAX is not mailed inside the request: its rows
+    stay PENDING for `send_pending_emails`.
+    """
+    spec = get_kind(kind)
+    context = _json_context(context)
+    now = timezone.now()
+    people = _recipient_rows(recipients)
+    title_body_link = in_app_fields(spec, context)
+    to_queue = []
+    for start in range(0, len(people), BATCH_SIZE):
+        batch = people[start : start + BATCH_SIZE]
+        choices = _choices_for(spec, [pk for pk, _ in batch])
+        keys = {pk: _row_key(kind, pk, dedupe_key) for pk, _ in batch}
+        notifications = [
+            Notification(recipient_id=pk, kind=kind, actor=actor, dedupe_key=keys[pk], **title_body_link)
+            for pk, _ in batch
+            if choices[pk].in_app
+        ]
+        emails = [
+            OutgoingEmail(
+                user_id=pk,
+                to_address=address,
+                kind=kind,
+                context=context,
+                dedupe_key=keys[pk],
+                status=EmailStatus.HELD if choices[pk].digest == DAILY else EmailStatus.PENDING,
+            )
+            for pk, address in batch
+            if choices[pk].email
+        ]
+        if dedupe_key is not None:
+            notifications = _without_existing(Notification, notifications)
+            emails = _without_existing(OutgoingEmail, emails)
+        Notification.objects.bulk_create(notifications, ignore_conflicts=dedupe_key is not None)
+        pending = [email for email in emails if email.status == EmailStatus.PENDING]
+        inline = not settings.CELERY_TASK_ALWAYS_EAGER or len(people) <= _eager_inline_max()
+        for email in pending:
+            email.queued_at = now if inline else None
+        OutgoingEmail.objects.bulk_create(emails, ignore_conflicts=dedupe_key is not None)
+        if inline:
+            to_queue.extend(email.pk for email in pending)
+    if to_queue:
+        transaction.on_commit(partial(enqueue_emails, to_queue))
+    elif settings.CELERY_TASK_ALWAYS_EAGER and len(people) > _eager_inline_max():
+        logger.info("fan-out left for send_pending_emails", extra={"kind": kind, "recipients": len(people)})
+    return len(people)
+
+
+def _recipient_rows(recipients) -> list[tuple]:
+    """[(user id, email)] for ids, user objects or a queryset of users."""
+    User = get_user_model()
+    if hasattr(recipients, "values_list"):
+        return list(recipients.order_by().values_list("pk", "email"))
+    ids = [getattr(recipient, "pk", recipient) for recipient in recipients]
+    rows = []
+    for start in range(0, len(ids), BATCH_SIZE):
+        rows.extend(User.objects.filter(pk__in=ids[start : start + BATCH_SIZE]).values_list("pk", "email"))
+    return rows
+
+
+def _without_existing(model, rows: list) -> list:
+    keys = [row.dedupe_key for row in rows]
+    taken = set(model.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
+    return [row for row in rows if row.dedupe_key not in taken]
+
+
+# --- Queueing (best-effort) -----------------------------------------------------
+
+
+def enqueue_emails(email_ids: list) -> bool:
+    """Hand emails to the worker in batches; a broker that is down is logged, never raised.
+
+    The rows stay PENDING with no `queued_at`, so the sweep queues them again
+    once the broker is back. Returns whether every batch was queued.
+    """
+    from .tasks import deliver_email, deliver_emails
+
+    ids = [str(pk) for pk in email_ids]
+    for start in range(0, len(ids), BATCH_SIZE):
+        batch = ids[start : start + BATCH_SIZE]
+        try:
+            if len(batch) == 1:
+                deliver_email.delay(batch[0])
+            else:
+                deliver_emails.delay(batch)
+        except BROKER_ERRORS as exc:
+            unqueued = ids[start:]
+            OutgoingEmail.objects.filter(pk__in=unqueued, status=EmailStatus.PENDING).update(queued_at=None)
+            logger.warning(
+                "email not queued: broker unavailable; the sweep will queue it again",
+                extra={"emails": len(unqueued), "error": type(exc).__name__},
+            )
+            return False
+    return True
+
+
+def email_requeue(emails) -> int:
+    """Queue delivery again for every email in the `emails` queryset not yet sent; return how many were queued."""
+    ids = list(emails.filter(status__in=[EmailStatus.PENDING, EmailStatus.FAILED]).values_list("pk", flat=True))
+    if not ids:
+        return 0
+    OutgoingEmail.objects.filter(pk__in=ids).update(queued_at=timezone.now())
+    return len(ids) if enqueue_emails(ids) else 0
+
+
+def email_requeue_unsent(*, older_than: timedelta = timedelta(0)) -> int:
+    """Queue every PENDING or FAILED email created before `older_than` ago; return how many."""
+    return email_requeue(OutgoingEmail.objects.filter(created_at__lte=timezone.now() - older_than))
+
+
+def email_sweep() -> int:
+    """The periodic sweep: PENDING emails older than a minute that no task holds (the broker
+    was down when they were created, or their task was queued long ago and lost)."""
+    now = timezone.now()
+    stale = OutgoingEmail.objects.filter(status=EmailStatus.PENDING, created_at__lte=now - SWEEP_AGE).exclude(
+        queued_at__gt=now - REQUEUE_AGE
+    )
+    return email_requeue(stale)
+
+
+# --- Delivery -------------------------------------------------------------------
 
 
 def email_deliver(*, email_id) -> bool:
@@ -27,11 +307,11 @@ def email_deliver(*, email_id) -> bool:
 
     The row stays locked while sending, so two deliveries of the same task
     cannot both send. A failure is recorded on the row, then re-raised for
-    the task to retry.
+    the task to retry. Held (digest) rows are left for the digest.
     """
     with transaction.atomic():
         email = OutgoingEmail.objects.select_for_update().select_related("user").filter(pk=email_id).first()
-        if email is None or email.status == EmailStatus.SENT:
+        if email is None or email.status not in (EmailStatus.PENDING, EmailStatus.FAILED):
             return False
         email.attempts += 1
         try:
@@ -54,16 +334,67 @@ def email_deliver(*, email_id) -> bool:
     raise error
 
 
-def email_requeue(emails) -> int:
-    """Queue delivery again for every email in the `emails` queryset not yet sent; return how many."""
-    from .tasks import deliver_email
-
-    ids = list(emails.exclude(status=EmailStatus.SENT).values_list("pk", flat=True))
-    for pk in ids:
-        deliver_email.delay(str(pk))
-    return len(ids)
+# --- Daily digest ---------------------------------------------------------------
 
 
-def email_requeue_unsent(*, older_than: timedelta = timedelta(0)) -> int:
-    """Queue every PENDING or FAILED email created before `older_than` ago; return how many."""
-    return email_requeue(OutgoingEmail.objects.filter(created_at__lte=timezone.now() - older_than))
+def digest_send(*, now=None) -> int:
+    """Gather every HELD email into one digest per recipient; return how many digests were made.
+
+    One digest per recipient per UTC day (its dedupe key holds the date), so
+    running this twice a day mails nothing twice; items held after today's
+    digest wait for tomorrow's.
+    """
+    now = now or timezone.now()
+    user_ids = (
+        OutgoingEmail.objects.filter(status=EmailStatus.HELD, created_at__lte=now)
+        .values_list("user_id", flat=True)
+        .distinct()
+        .order_by("user_id")
+    )
+    made = 0
+    for user_id in list(user_ids):
+        made += _digest_one(user_id=user_id, now=now)
+    return made
+
+
+@transaction.atomic
+def _digest_one(*, user_id, now) -> int:
+    held = list(
+        OutgoingEmail.objects.select_for_update()
+        .filter(user_id=user_id, status=EmailStatus.HELD, created_at__lte=now)
+        .select_related("user")
+    )
+    if not held:
+        return 0
+    recipient = held[0].user
+    digest = _create_once(
+        OutgoingEmail,
+        user=recipient,
+        to_address=recipient.email,
+        kind=DIGEST_KIND,
+        context={"items": len(held)},
+        dedupe_key=f"{DIGEST_KIND}:{user_id}:{now.date().isoformat()}",
+        queued_at=now,
+    )
+    if digest is None:
+        return 0
+    OutgoingEmail.objects.filter(pk__in=[email.pk for email in held]).update(status=EmailStatus.DIGESTED, digest=digest)
+    transaction.on_commit(partial(enqueue_emails, [digest.pk]))
+    return 1
+
+
+# --- In-app ---------------------------------------------------------------------
+
+
+def notification_mark_read(*, recipient, notification_id) -> Notification:
+    """Mark one of the recipient's notifications read (idempotent); DoesNotExist for anyone else's."""
+    notification = Notification.objects.get(pk=notification_id, recipient=recipient)
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=notification.read_at)
+    return notification
+
+
+def notification_mark_all_read(*, recipient) -> int:
+    """Mark every unread notification of the recipient read; return how many changed."""
+    return Notification.objects.filter(recipient=recipient, read_at__isnull=True).update(read_at=timezone.now())

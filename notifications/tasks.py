@@ -3,7 +3,7 @@ import random
 from celery import shared_task
 from django.conf import settings
 
-from .services import email_deliver
+from .services import digest_send, email_deliver, email_sweep
 
 
 def retry_delay(retries: int) -> float:
@@ -24,3 +24,28 @@ def deliver_email(self, email_id: str) -> bool:
         if self.request.is_eager:
             return False
         raise self.retry(exc=exc, countdown=retry_delay(self.request.retries)) from exc
+
+
+@shared_task(bind=True)
+def deliver_emails(self, email_ids: list[str]) -> int:
+    """Deliver a batch (a fan-out); each email that fails gets its own retrying `deliver_email`."""
+    sent = 0
+    for email_id in email_ids:
+        try:
+            sent += email_deliver(email_id=email_id)
+        except OSError:
+            if not self.request.is_eager:
+                deliver_email.apply_async((email_id,), countdown=retry_delay(0))
+    return sent
+
+
+@shared_task
+def sweep_emails() -> int:
+    """Beat, every minute: queue PENDING emails the broker never got (see services.email_sweep)."""
+    return email_sweep()
+
+
+@shared_task
+def send_digests() -> int:
+    """Beat, daily: one digest email per recipient with held notifications."""
+    return digest_send()

@@ -12,10 +12,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
-from notifications.models import EmailKind
-from notifications.services import email_queue
+from notifications.services import notify
 
 from .models import EMAIL_EXISTS, PROFILE_FIELDS, Role, User
+from .notices import VERIFY_EMAIL
 from .tokens import email_verification_token
 
 
@@ -71,7 +71,7 @@ def user_add(*, user: User) -> User:
     """Save a new, already validated user; queue the verification email if needed."""
     _save(user, force_insert=True)
     if not user.email_verified:
-        email_queue(user=user, kind=EmailKind.VERIFY_EMAIL)
+        notify(recipient=user, kind=VERIFY_EMAIL)
     return user
 
 
@@ -213,7 +213,7 @@ def user_resend_verification(*, user: User) -> bool:
     """Queue a new verification email; returns False when the email is already verified."""
     if user.email_verified:
         return False
-    email_queue(user=user, kind=EmailKind.VERIFY_EMAIL)
+    notify(recipient=user, kind=VERIFY_EMAIL)
     return True
 
 

@@ -11,10 +11,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.db import transaction
 
-from notifications.models import EmailKind, EmailStatus, OutgoingEmail
+from notifications.models import EmailStatus, OutgoingEmail
 from notifications.services import email_deliver, email_requeue_unsent
 from notifications.tasks import deliver_email
 from users.models import Role, User
+from users.notices import VERIFY_EMAIL
 from users.services import user_register
 
 PAYLOAD = {"email": "mail.member@example.com", "password": "Secure*1234", "nickname": "mail_member"}
@@ -56,7 +57,7 @@ def test_registration_records_a_sent_outbox_row(api_client, mailoutbox, django_c
 
     row = OutgoingEmail.objects.get(user=user)
     assert (row.kind, row.status, row.attempts, row.to_address) == (
-        EmailKind.VERIFY_EMAIL,
+        VERIFY_EMAIL,
         EmailStatus.SENT,
         1,
         PAYLOAD["email"],

@@ -9,10 +9,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from notifications.models import EmailKind, EmailStatus, OutgoingEmail
+from notifications.models import EmailStatus, OutgoingEmail
 from tests.factories import PASSWORD, UserFactory
 from users.admin import UserAdmin, UserEditForm
 from users.models import Role, User
+from users.notices import VERIFY_EMAIL
 
 pytestmark = pytest.mark.django_db
 
@@ -643,7 +644,7 @@ def test_locked_out_session_loses_admin_access(admin_site_client, admin_user):
 
 @pytest.fixture
 def outgoing_email(user):
-    return OutgoingEmail.objects.create(user=user, to_address=user.email, kind=EmailKind.VERIFY_EMAIL)
+    return OutgoingEmail.objects.create(user=user, to_address=user.email, kind=VERIFY_EMAIL)
 
 
 @pytest.mark.parametrize("client_fixture", ["admin_site_client", "manager_site_client"])
@@ -664,7 +665,7 @@ def test_outgoing_email_change_page_is_read_only(admin_site_client, outgoing_ema
 
 def test_outgoing_email_send_again_action(admin_site_client, outgoing_email, mailoutbox):
     sent = OutgoingEmail.objects.create(
-        user=outgoing_email.user, to_address="old@example.com", kind=EmailKind.VERIFY_EMAIL, status=EmailStatus.SENT
+        user=outgoing_email.user, to_address="old@example.com", kind=VERIFY_EMAIL, status=EmailStatus.SENT
     )
     response = admin_site_client.post(
         OUTBOX, {"action": "send_again", "_selected_action": [str(outgoing_email.pk), str(sent.pk)]}, follow=True

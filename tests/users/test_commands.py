@@ -6,11 +6,12 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from notifications.models import EmailKind, EmailStatus, OutgoingEmail
+from notifications.models import EmailStatus, OutgoingEmail
 from tests.factories import PASSWORD, UserFactory
 from users.management.commands.create_demo_admin import DEMO_EMAIL, DEMO_PASSWORD
 from users.management.commands.seed_users import DEFAULT_PASSWORD
 from users.models import Role, User
+from users.notices import VERIFY_EMAIL
 
 pytestmark = pytest.mark.django_db
 
@@ -189,7 +190,7 @@ def test_create_demo_admin_refused_with_debug_off(settings):
 
 
 def make_email(user, status, age=timedelta(hours=1)):
-    email = OutgoingEmail.objects.create(user=user, to_address=user.email, kind=EmailKind.VERIFY_EMAIL, status=status)
+    email = OutgoingEmail.objects.create(user=user, to_address=user.email, kind=VERIFY_EMAIL, status=status)
     OutgoingEmail.objects.filter(pk=email.pk).update(created_at=timezone.now() - age)
     return email
 

@@ -9,10 +9,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
-from notifications.models import EmailKind, EmailStatus, OutgoingEmail
+from notifications.models import EmailStatus, OutgoingEmail
 from tests.factories import PASSWORD, UserFactory
 from users import services
 from users.models import Role, User
+from users.notices import VERIFY_EMAIL
 from users.services import (
     AccountLocked,
     InvalidCredentials,
@@ -58,7 +59,7 @@ def test_user_register_creates_anonymous_user_and_queues_email(django_capture_on
     assert user.check_password(NEW_PASSWORD)
     assert user.password != NEW_PASSWORD
     email = OutgoingEmail.objects.get(user=user)
-    assert (email.kind, email.status, email.to_address) == (EmailKind.VERIFY_EMAIL, EmailStatus.PENDING, user.email)
+    assert (email.kind, email.status, email.to_address) == (VERIFY_EMAIL, EmailStatus.PENDING, user.email)
     assert len(callbacks) == 1
     assert mailoutbox == []
 
@@ -229,7 +230,7 @@ def test_user_set_role(admin_user, verified_user, manager_user):
 @pytest.mark.parametrize("actor_fixture", ["admin_user", "manager_user"])
 def test_user_delete(request, actor_fixture, verified_user):
     actor = request.getfixturevalue(actor_fixture)
-    OutgoingEmail.objects.create(user=verified_user, to_address=verified_user.email, kind=EmailKind.VERIFY_EMAIL)
+    OutgoingEmail.objects.create(user=verified_user, to_address=verified_user.email, kind=VERIFY_EMAIL)
 
     user_delete(actor=actor, user=verified_user)
 
