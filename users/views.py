@@ -7,12 +7,12 @@ import uuid
 from drf_spectacular.utils import extend_schema_view
 from rest_framework import status
 from rest_framework.exceptions import NotFound
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
 from event_manager.api import APIView, GenericViewSet
 from event_manager.concurrency import call, offload
+from event_manager.parsers import FormParser, JSONParser, MultiPartParser
 
 from . import docs
 from .authentication import access_token_for
