@@ -1,5 +1,14 @@
 """Project-level views: health check and JSON error pages outside DRF views."""
 
+import asyncio
+import socket
+from urllib.parse import urlsplit
+
+import redis
+from adrf.views import APIView
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.views import defaults
@@ -7,37 +16,136 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-_HEALTH = inline_serializer("Health", {"status": serializers.CharField(), "database": serializers.CharField()})
+OK, UNAVAILABLE, NOT_CONFIGURED = "ok", "unavailable", "not configured"
+HEALTH_CHECK_TIMEOUT = 1.0  # seconds, for each of the cache and broker probes
+AMQP_PORT, REDIS_PORT = 5672, 6379
+
+_DEPENDENCY = serializers.ChoiceField(choices=[OK, UNAVAILABLE, NOT_CONFIGURED])
+_HEALTH = inline_serializer(
+    "Health",
+    {
+        "status": serializers.ChoiceField(
+            choices=["ok", "degraded", "unavailable"],
+            help_text="ok: everything answers; degraded: the database answers, the cache or the broker "
+            "does not (the service still works, see the README's fault policy); unavailable: no database.",
+        ),
+        "database": _DEPENDENCY,
+        "cache": _DEPENDENCY,
+        "broker": _DEPENDENCY,
+        "detail": serializers.CharField(required=False),
+    },
+)
+
+
+def _database() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        return UNAVAILABLE
+    return OK
+
+
+def _cache() -> str:
+    try:
+        cache.get("health:probe")
+    except (redis.RedisError, DatabaseError, OSError):
+        return UNAVAILABLE
+    return OK
+
+
+def _broker() -> str:
+    """A bounded probe of CELERY_BROKER_URL: PING for Redis, a TCP connect otherwise."""
+    url = settings.CELERY_BROKER_URL
+    if not url or url.startswith("memory://"):
+        return NOT_CONFIGURED
+    try:
+        parts = urlsplit(url)
+        if parts.scheme in ("redis", "rediss"):
+            client = redis.Redis.from_url(
+                url, socket_timeout=HEALTH_CHECK_TIMEOUT, socket_connect_timeout=HEALTH_CHECK_TIMEOUT
+            )
+            try:
+                client.ping()
+            finally:
+                client.close()
+        else:
+            port = parts.port or (REDIS_PORT if parts.scheme.startswith("redis") else AMQP_PORT)
+            socket.create_connection((parts.hostname or "localhost", port), timeout=HEALTH_CHECK_TIMEOUT).close()
+    except (redis.RedisError, OSError, ValueError):
+        return UNAVAILABLE
+    return OK
 
 
 class HealthView(APIView):
-    """200 when the database answers, 503 when it does not."""
+    """Each dependency's state; 503 only without the database, which the service cannot
+    work without. The cache and the broker degrade (README: fault policy)."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
+    throttle_classes = []
 
     @extend_schema(
         tags=["Health"],
         summary="Health check",
+        description="`database`, `cache` and `broker` each report `ok`, `unavailable` or `not configured` "
+        "(no `CELERY_BROKER_URL`: tasks run in-process). Answers 503 only when the database does not answer; "
+        "a cache or broker outage answers 200 with `status: degraded`. Every probe is bounded (1 s).",
         responses={
-            200: OpenApiResponse(_HEALTH, examples=[OpenApiExample("Up", {"status": "ok", "database": "ok"})]),
+            200: OpenApiResponse(
+                _HEALTH,
+                description="The database answers.",
+                examples=[
+                    OpenApiExample(
+                        "Up", {"status": "ok", "database": "ok", "cache": "ok", "broker": "ok"}, status_codes=["200"]
+                    ),
+                    OpenApiExample(
+                        "Embedded defaults (no broker)",
+                        {"status": "ok", "database": "ok", "cache": "ok", "broker": "not configured"},
+                        status_codes=["200"],
+                    ),
+                    OpenApiExample(
+                        "Redis down",
+                        {"status": "degraded", "database": "ok", "cache": "unavailable", "broker": "unavailable"},
+                        status_codes=["200"],
+                    ),
+                ],
+            ),
             503: OpenApiResponse(
                 _HEALTH,
-                examples=[OpenApiExample("Down", {"status": "unavailable", "database": "unreachable"})],
+                description="The database does not answer.",
+                examples=[
+                    OpenApiExample(
+                        "Database down",
+                        {
+                            "status": "unavailable",
+                            "database": "unavailable",
+                            "cache": "ok",
+                            "broker": "ok",
+                            "detail": "Database unavailable.",
+                        },
+                        status_codes=["503"],
+                    )
+                ],
             ),
         },
     )
-    def get(self, request):
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT 1")
-        except DatabaseError:
-            return Response(
-                {"status": "unavailable", "database": "unreachable", "detail": "Database unavailable."}, status=503
-            )
-        return Response({"status": "ok", "database": "ok"})
+    async def get(self, request):
+        cache_in_database = settings.CACHES["default"]["BACKEND"].endswith(".db.DatabaseCache")
+        database, cache_state, broker = await asyncio.gather(
+            sync_to_async(_database)(),
+            # Socket probes run off the main sync thread; database work stays on it.
+            sync_to_async(_cache, thread_sensitive=cache_in_database)(),
+            sync_to_async(_broker, thread_sensitive=False)(),
+        )
+        body = {"status": OK, "database": database, "cache": cache_state, "broker": broker}
+        if database != OK:
+            body.update(status=UNAVAILABLE, detail="Database unavailable.")
+            return Response(body, status=503)
+        if UNAVAILABLE in (cache_state, broker):
+            body["status"] = "degraded"
+        return Response(body)
 
 
 def _wants_html(request):

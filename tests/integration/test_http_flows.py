@@ -12,7 +12,7 @@ pytestmark = pytest.mark.integration
 def test_health(server):
     response = server.get("/health")
     assert response.status == 200, response
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok", "broker": "ok"}
 
 
 def test_register_verify_by_the_emailed_link_and_log_in(stack, server):
