@@ -1,10 +1,62 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import Truncator
 
 from . import services
+from .forms import StaffLoginForm
 from .models import Role, User
+
+# Permissions come from the role (users.backends); groups would mean nothing here.
+admin.site.unregister(Group)
+admin.site.login_form = StaffLoginForm
+
+# What an action or an edit may change, in the order History lists it.
+TRACKED_FIELDS = ("role", "email_verified", "is_locked", "failed_login_attempts", "is_professional")
+SHORT_ROLE_LABELS = {Role.ANONYMOUS.label: "Anonymous"}
+
+
+def plural(count, noun="user"):
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _value(value):
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value in (None, ""):
+        return "(empty)"
+    return Truncator(str(value)).chars(60)
+
+
+def describe_changes(before: dict, after) -> str:
+    """`Role: AUTHENTICATED → MANAGER; Locked: no → yes`: one part per field that changed."""
+    parts = []
+    for name, old in before.items():
+        new = getattr(after, name)
+        if old != new:
+            label = str(User._meta.get_field(name).verbose_name)
+            parts.append(f"{label[:1].upper()}{label[1:]}: {_value(old)} → {_value(new)}")
+    return "; ".join(parts)
+
+
+def short_role(label) -> str:
+    label = str(label)
+    for long, short in SHORT_ROLE_LABELS.items():
+        label = label.replace(long, short)
+    return label
+
+
+class RoleListFilter(admin.ChoicesFieldListFilter):
+    """The role filter, with labels short enough for the sidebar."""
+
+    def choices(self, changelist):
+        for choice in super().choices(changelist):
+            yield {**choice, "display": short_role(choice["display"])}
 
 
 class UserCreationForm(BaseUserCreationForm):
@@ -34,21 +86,19 @@ class UserAdmin(BaseUserAdmin):
 
     add_form = UserCreationForm
     form = UserEditForm
-    list_display = (
-        "email",
-        "nickname",
-        "role",
+    list_display = ("email", "nickname", "role_short", "verified", "locked", "professional", "last_login", "joined")
+    list_filter = (
+        ("role", RoleListFilter),
         "email_verified",
         "is_locked",
         "is_professional",
-        "last_login_at",
         "created_at",
     )
-    list_filter = ("role", "email_verified", "is_locked", "is_professional", "created_at")
     search_fields = ("email", "nickname", "first_name", "last_name")
     ordering = ("-created_at",)
     date_hierarchy = "created_at"
     list_per_page = 50
+    list_max_show_all = 500
     show_full_result_count = False
     readonly_fields = (
         "id",
@@ -87,6 +137,32 @@ class UserAdmin(BaseUserAdmin):
         "set_role_admin",
     )
 
+    # --- compact columns (the list fits a 1366-px screen) -----------------------
+
+    @admin.display(description="Role", ordering="role")
+    def role_short(self, user):
+        return short_role(user.get_role_display())
+
+    @admin.display(description="Verified", boolean=True, ordering="email_verified")
+    def verified(self, user):
+        return user.email_verified
+
+    @admin.display(description="Locked", boolean=True, ordering="is_locked")
+    def locked(self, user):
+        return user.is_locked
+
+    @admin.display(description="Pro", boolean=True, ordering="is_professional")
+    def professional(self, user):
+        return user.is_professional
+
+    @admin.display(description="Last login", ordering="last_login_at", empty_value="never")
+    def last_login(self, user):
+        return user.last_login_at and timezone.localtime(user.last_login_at).strftime("%Y-%m-%d %H:%M")
+
+    @admin.display(description="Joined", ordering="created_at")
+    def joined(self, user):
+        return timezone.localtime(user.created_at).strftime("%Y-%m-%d")
+
     # --- permissions: managers see users but cannot touch admins or roles ----
 
     def get_readonly_fields(self, request, obj=None):
@@ -117,6 +193,41 @@ class UserAdmin(BaseUserAdmin):
     def has_set_role_permission(self, request):
         return request.user.is_admin
 
+    # --- a refusal is an admin page that says why, not a bare 403 ------------
+
+    def forbidden(self, request, reason):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Not allowed",
+            "reason": reason,
+            "opts": self.opts,
+            "back_url": reverse("admin:users_user_changelist"),
+        }
+        return TemplateResponse(request, "admin/users/user/forbidden.html", context, status=403)
+
+    def _refusal(self, request, view, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except PermissionDenied as exc:
+            if not self.has_view_or_change_permission(request):
+                raise  # not staff for users at all: Django's own answer
+            reason = str(exc) or "Managers cannot change, delete or set the password of an admin account."
+            return self.forbidden(request, reason)
+
+    def changeform_view(self, request, *args, **kwargs):
+        return self._refusal(request, super().changeform_view, *args, **kwargs)
+
+    def delete_view(self, request, *args, **kwargs):
+        return self._refusal(request, super().delete_view, *args, **kwargs)
+
+    def user_change_password(self, request, *args, **kwargs):
+        return self._refusal(request, super().user_change_password, *args, **kwargs)
+
+    def changelist_view(self, request, *args, **kwargs):
+        return self._refusal(request, super().changelist_view, *args, **kwargs)
+
+    # --- saving and History ----------------------------------------------------
+
     def save_model(self, request, obj, form, change):
         """Through the services: an edit writes only the changed columns (never
         undoing a concurrent lock) and follows the same role rules as the API."""
@@ -127,6 +238,18 @@ class UserAdmin(BaseUserAdmin):
                 actor=request.user, user=obj, data={name: form.cleaned_data[name] for name in form.changed_data}
             )
 
+    def construct_change_message(self, request, form, formsets, add=False):
+        """History says what an edit changed: `First name: Ann → Anna; Role: AUTHENTICATED → MANAGER`."""
+        if add or not isinstance(form, UserEditForm):
+            return super().construct_change_message(request, form, formsets, add)
+        before = {name: form.initial.get(name) for name in form.changed_data}
+        return describe_changes(before, form.instance)
+
+    def log_change(self, request, obj, message):
+        if not message:
+            return None  # nothing changed: nothing to record
+        return super().log_change(request, obj, message)
+
     def delete_queryset(self, request, queryset):
         super().delete_queryset(request, self._manageable(request, queryset).exclude(pk=request.user.pk))
 
@@ -135,61 +258,103 @@ class UserAdmin(BaseUserAdmin):
     def _manageable(self, request, queryset):
         return queryset if request.user.is_admin else queryset.exclude(role=Role.ADMIN)
 
-    def _apply(self, request, queryset, service, done):
-        """Run `service` on each selected user the actor may manage, and record it
-        in the user's History like any admin change."""
+    def _apply(self, request, queryset, service, *, done, unchanged):
+        """Run `service(user)` (True when it changed something) on each selected user the
+        actor may manage; record each change in the user's History and count what changed."""
         users = list(self._manageable(request, queryset))
+        changed = same = 0
         for user in users:
-            service(user=user)
-            self.log_change(request, user, done)
+            before = {name: getattr(user, name) for name in TRACKED_FIELDS}
+            try:
+                did_change = service(user)
+            except (PermissionDenied, ValidationError) as exc:
+                self.message_user(request, f"{user}: {'; '.join(getattr(exc, 'messages', [str(exc)]))}", messages.ERROR)
+                continue
+            if did_change:
+                self.log_change(request, user, describe_changes(before, user))
+                changed += 1
+            else:
+                same += 1
+        message = f"{done} {plural(changed)}"
+        if same:
+            message += f"; {same} {'was' if same == 1 else 'were'} {unchanged}"
+        self.message_user(request, f"{message}.", messages.SUCCESS if changed else messages.INFO)
         skipped = queryset.count() - len(users)
-        self.message_user(request, f"{done}: {len(users)} user(s).", messages.SUCCESS)
         if skipped:
-            self.message_user(request, f"Skipped {skipped} admin account(s).", messages.WARNING)
+            self.message_user(
+                request, f"Skipped {plural(skipped, 'admin account')}: managers cannot change admins.", messages.WARNING
+            )
 
     @admin.action(description="Lock selected users", permissions=["change"])
     def lock_users(self, request, queryset):
-        self._apply(request, queryset.exclude(pk=request.user.pk), services.user_lock, "Locked")
+        if queryset.filter(pk=request.user.pk).exists():
+            self.message_user(request, "You cannot lock your own account; it was left unlocked.", messages.WARNING)
+        self._apply(
+            request,
+            queryset.exclude(pk=request.user.pk),
+            lambda user: services.user_lock(user=user),
+            done="Locked",
+            unchanged="already locked",
+        )
 
     @admin.action(description="Unlock selected users (resets failed logins)", permissions=["change"])
     def unlock_users(self, request, queryset):
-        self._apply(request, queryset, services.user_unlock, "Unlocked")
+        self._apply(
+            request, queryset, lambda user: services.user_unlock(user=user), done="Unlocked", unchanged="not locked"
+        )
 
     @admin.action(description="Mark email as verified", permissions=["change"])
     def mark_email_verified(self, request, queryset):
-        self._apply(request, queryset, services.user_mark_email_verified, "Marked verified")
+        self._apply(
+            request,
+            queryset,
+            lambda user: services.user_mark_email_verified(user=user),
+            done="Verified the email of",
+            unchanged="already verified",
+        )
 
     @admin.action(description="Resend verification email", permissions=["change"])
     def resend_verification_email(self, request, queryset):
-        sent = 0
+        sent, verified = 0, 0
         for user in self._manageable(request, queryset):
             if services.user_resend_verification(user=user):
-                self.log_change(request, user, "Resent verification email")
+                self.log_change(request, user, f"Verification email queued to {user.email}")
                 sent += 1
-        self.message_user(request, f"Queued {sent} verification email(s); verified users were skipped.")
+            else:
+                verified += 1
+        message = f"Queued a verification email to {plural(sent)}"
+        if verified:
+            message += f"; {verified} {'was' if verified == 1 else 'were'} already verified"
+        self.message_user(request, f"{message}.", messages.SUCCESS if sent else messages.INFO)
 
     @admin.action(description="Grant professional status", permissions=["change"])
     def grant_professional(self, request, queryset):
         self._apply(
-            request, queryset, lambda user: services.user_set_professional(user=user, is_professional=True), "Granted"
+            request,
+            queryset,
+            lambda user: services.user_set_professional(user=user, is_professional=True),
+            done="Granted professional status to",
+            unchanged="already professional",
         )
 
     @admin.action(description="Revoke professional status", permissions=["change"])
     def revoke_professional(self, request, queryset):
         self._apply(
-            request, queryset, lambda user: services.user_set_professional(user=user, is_professional=False), "Revoked"
+            request,
+            queryset,
+            lambda user: services.user_set_professional(user=user, is_professional=False),
+            done="Revoked professional status from",
+            unchanged="not professional",
         )
 
     def _set_role(self, request, queryset, role):
-        changed = 0
-        for user in queryset:
-            try:
-                services.user_set_role(actor=request.user, user=user, role=role)
-                self.log_change(request, user, f"Set role {role.label}")
-                changed += 1
-            except (PermissionDenied, ValidationError) as exc:
-                self.message_user(request, f"{user}: {'; '.join(getattr(exc, 'messages', [str(exc)]))}", messages.ERROR)
-        self.message_user(request, f"Set role {role.label} on {changed} user(s).", messages.SUCCESS)
+        self._apply(
+            request,
+            queryset,
+            lambda user: services.user_set_role(actor=request.user, user=user, role=role),
+            done=f"Set role {role.value} on",
+            unchanged=f"already {role.value}",
+        )
 
     @admin.action(description="Set role: Anonymous", permissions=["set_role"])
     def set_role_anonymous(self, request, queryset):

@@ -25,8 +25,16 @@ class InvalidCredentials(Exception):
     message = "Incorrect email or password."
 
 
+class EmailNotVerified(InvalidCredentials):
+    """The right password for an address not verified yet (the API answers as for a wrong one)."""
+
+
 class AccountLocked(Exception):
     message = "Account locked due to too many failed login attempts."
+
+    def __init__(self, *, password_ok: bool = False):
+        super().__init__(self.message)
+        self.password_ok = password_ok
 
 
 class InvalidVerificationToken(Exception):
@@ -144,10 +152,13 @@ def _check_role_change(*, actor: User, user: User, role: str) -> None:
 
 
 @transaction.atomic
-def user_set_role(*, actor: User, user: User, role: str) -> User:
+def user_set_role(*, actor: User, user: User, role: str) -> bool:
+    """Give `user` the role; False (and nothing written) when it already has it."""
+    if user.role == role:
+        return False
     _check_role_change(actor=actor, user=user, role=role)
     user.save(update_fields=["role", "updated_at"])
-    return user
+    return True
 
 
 @transaction.atomic
@@ -158,25 +169,30 @@ def user_delete(*, actor: User, user: User) -> None:
     user.delete()
 
 
-def user_lock(*, user: User) -> User:
-    User.objects.filter(pk=user.pk).update(is_locked=True, updated_at=timezone.now())
+def user_lock(*, user: User) -> bool:
+    """Lock the account; False when it was already locked (nothing written)."""
+    changed = User.objects.filter(pk=user.pk, is_locked=False).update(is_locked=True, updated_at=timezone.now())
     user.refresh_from_db(fields=["is_locked", "updated_at"])
-    return user
+    return bool(changed)
 
 
-def user_unlock(*, user: User) -> User:
-    """Unlock and forget the failed attempts."""
-    User.objects.filter(pk=user.pk).update(is_locked=False, failed_login_attempts=0, updated_at=timezone.now())
+def user_unlock(*, user: User) -> bool:
+    """Unlock and forget the failed attempts; False when it was not locked (nothing written)."""
+    changed = User.objects.filter(pk=user.pk, is_locked=True).update(
+        is_locked=False, failed_login_attempts=0, updated_at=timezone.now()
+    )
     user.refresh_from_db(fields=["is_locked", "failed_login_attempts", "updated_at"])
-    return user
+    return bool(changed)
 
 
-def user_set_professional(*, user: User, is_professional: bool) -> User:
-    if user.is_professional != is_professional:
-        user.is_professional = is_professional
-        user.professional_status_updated_at = timezone.now()
-        user.save(update_fields=["is_professional", "professional_status_updated_at", "updated_at"])
-    return user
+def user_set_professional(*, user: User, is_professional: bool) -> bool:
+    """Grant or revoke professional status; False when it already was so (nothing written)."""
+    if user.is_professional == is_professional:
+        return False
+    user.is_professional = is_professional
+    user.professional_status_updated_at = timezone.now()
+    user.save(update_fields=["is_professional", "professional_status_updated_at", "updated_at"])
+    return True
 
 
 # --- Email verification -------------------------------------------------------
@@ -201,11 +217,12 @@ def user_verify_email(*, user_id, token: str) -> User:
 
 
 @transaction.atomic
-def user_mark_email_verified(*, user: User) -> User:
-    """Staff override: treat the address as verified without a link."""
-    if not user.email_verified:
-        _mark_verified(user)
-    return user
+def user_mark_email_verified(*, user: User) -> bool:
+    """Staff override: treat the address as verified without a link; False when it already was."""
+    if user.email_verified:
+        return False
+    _mark_verified(user)
+    return True
 
 
 @transaction.atomic
@@ -223,21 +240,24 @@ def user_resend_verification(*, user: User) -> bool:
 def user_login(*, email: str, password: str) -> User:
     """Check credentials and apply the lockout rule; return the user or raise.
 
-    An unknown email still hashes the password, so response time does not tell
-    which emails are registered. Failed attempts are counted by one atomic
-    UPDATE, so concurrent wrong passwords are all counted.
+    An unknown email still hashes the password, and so does a locked account, so
+    response time tells neither which emails are registered nor which are locked.
+    `AccountLocked.password_ok` and `EmailNotVerified` let the admin login explain
+    the refusal to whoever knows the password. Failed attempts are counted by one
+    atomic UPDATE, so concurrent wrong passwords are all counted.
     """
     user = User.objects.by_email(email).first()
     if user is None:
         User().set_password(password)
         raise InvalidCredentials()
+    password_ok = user.check_password(password)
     if user.is_locked:
-        raise AccountLocked()
-    if not user.check_password(password):
+        raise AccountLocked(password_ok=password_ok)
+    if not password_ok:
         _record_failed_login(user)
         raise InvalidCredentials()
     if not user.email_verified:
-        raise InvalidCredentials()
+        raise EmailNotVerified()
     now = timezone.now()
     User.objects.filter(pk=user.pk).update(failed_login_attempts=0, last_login_at=now)
     user.failed_login_attempts, user.last_login_at = 0, now

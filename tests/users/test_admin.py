@@ -354,7 +354,7 @@ def test_lock_action(admin_site_client, admin_user):
     members = UserFactory.create_batch(2)
     bystander = UserFactory()
     messages = run_action(admin_site_client, "lock_users", *members)
-    assert "Locked: 2 user(s)." in messages
+    assert messages == ["Locked 2 users."]
     assert [User.objects.get(pk=m.pk).is_locked for m in members] == [True, True]
     bystander.refresh_from_db()
     assert bystander.is_locked is False
@@ -363,16 +363,16 @@ def test_lock_action(admin_site_client, admin_user):
 @pytest.mark.parametrize(
     ("action", "traits", "message"),
     [
-        ("lock_users", {}, "Locked"),
-        ("unlock_users", {"locked": True}, "Unlocked"),
-        ("mark_email_verified", {"unverified": True}, "Marked verified"),
-        ("resend_verification_email", {"unverified": True}, "Resent verification email"),
-        ("grant_professional", {}, "Granted"),
-        ("set_role_manager", {}, "Set role Manager"),
+        ("lock_users", {}, "Locked: no → yes"),
+        ("unlock_users", {"locked": True}, "Locked: yes → no; Failed login attempts: 3 → 0"),
+        ("mark_email_verified", {"unverified": True}, "Role: ANONYMOUS → AUTHENTICATED; Email verified: no → yes"),
+        ("resend_verification_email", {"unverified": True}, "Verification email queued to someone@example.com"),
+        ("grant_professional", {}, "Professional: no → yes"),
+        ("set_role_manager", {}, "Role: AUTHENTICATED → MANAGER"),
     ],
 )
 def test_actions_are_recorded_in_the_users_history(admin_site_client, admin_user, action, traits, message):
-    member = UserFactory(**traits)
+    member = UserFactory(email="someone@example.com", **traits)
     run_action(admin_site_client, action, member)
     [entry] = LogEntry.objects.filter(object_id=str(member.pk))
     assert (entry.user_id, entry.action_flag, entry.get_change_message()) == (admin_user.pk, CHANGE, message)
@@ -380,9 +380,43 @@ def test_actions_are_recorded_in_the_users_history(admin_site_client, admin_user
     assert message in history.content.decode()
 
 
+@pytest.mark.parametrize(
+    ("action", "traits", "message"),
+    [
+        ("lock_users", {"locked": True}, "Locked 0 users; 1 was already locked."),
+        ("unlock_users", {}, "Unlocked 0 users; 1 was not locked."),
+        ("mark_email_verified", {}, "Verified the email of 0 users; 1 was already verified."),
+        ("resend_verification_email", {}, "Queued a verification email to 0 users; 1 was already verified."),
+        (
+            "grant_professional",
+            {"is_professional": True},
+            "Granted professional status to 0 users; 1 was already professional.",
+        ),
+        ("revoke_professional", {}, "Revoked professional status from 0 users; 1 was not professional."),
+        ("set_role_authenticated", {}, "Set role AUTHENTICATED on 0 users; 1 was already AUTHENTICATED."),
+    ],
+)
+def test_actions_that_change_nothing_say_so_and_write_no_history(admin_site_client, action, traits, message):
+    member = UserFactory(**traits)
+    updated_at = member.updated_at
+    assert run_action(admin_site_client, action, member) == [message]
+    assert not LogEntry.objects.filter(object_id=str(member.pk)).exists()
+    member.refresh_from_db()
+    assert member.updated_at == updated_at
+
+
+def test_action_message_counts_what_changed(admin_site_client):
+    locked = UserFactory.create_batch(2, locked=True)
+    unlocked = UserFactory.create_batch(3)
+    assert run_action(admin_site_client, "unlock_users", *locked, *unlocked) == ["Unlocked 2 users; 3 were not locked."]
+    assert LogEntry.objects.filter(object_id__in=[str(u.pk) for u in locked]).count() == 2
+    assert not LogEntry.objects.filter(object_id__in=[str(u.pk) for u in unlocked]).exists()
+
+
 def test_lock_action_never_locks_yourself(admin_site_client, admin_user):
     member = UserFactory()
-    run_action(admin_site_client, "lock_users", admin_user, member)
+    messages = run_action(admin_site_client, "lock_users", admin_user, member)
+    assert messages == ["You cannot lock your own account; it was left unlocked.", "Locked 1 user."]
     admin_user.refresh_from_db()
     member.refresh_from_db()
     assert (admin_user.is_locked, member.is_locked) == (False, True)
@@ -392,7 +426,7 @@ def test_unlock_action_resets_failed_logins(admin_site_client):
     locked = UserFactory(locked=True)
     assert locked.failed_login_attempts == 3
     messages = run_action(admin_site_client, "unlock_users", locked)
-    assert "Unlocked: 1 user(s)." in messages
+    assert messages == ["Unlocked 1 user."]
     locked.refresh_from_db()
     assert (locked.is_locked, locked.failed_login_attempts) == (False, 0)
 
@@ -414,7 +448,7 @@ def test_resend_verification_action_mails_unverified_only(
     verified = UserFactory()
     with django_capture_on_commit_callbacks(execute=True):
         messages = run_action(admin_site_client, "resend_verification_email", unverified, verified)
-    assert "Queued 1 verification email(s); verified users were skipped." in messages
+    assert messages == ["Queued a verification email to 1 user; 1 was already verified."]
     assert [m.to for m in mailoutbox] == [[unverified.email]]
     assert f"/verify-email/{unverified.pk}/" in mailoutbox[0].body
     assert not OutgoingEmail.objects.filter(user=verified).exists()
@@ -451,14 +485,16 @@ def test_professional_action_leaves_timestamp_when_unchanged(admin_site_client):
 def test_set_role_actions(admin_site_client, action, role):
     members = [UserFactory(), UserFactory(manager=True), UserFactory(unverified=True)]
     messages = run_action(admin_site_client, action, *members)
-    assert f"Set role {role.label} on 3 user(s)." in messages
+    already = {Role.AUTHENTICATED: 1, Role.MANAGER: 1, Role.ANONYMOUS: 1, Role.ADMIN: 0}[role]
+    expected = f"Set role {role.value} on {3 - already} users"
+    assert messages == [f"{expected}; 1 was already {role.value}." if already else f"{expected}."]
     assert {User.objects.get(pk=m.pk).role for m in members} == {role}
 
 
 def test_set_role_action_cannot_change_own_role(admin_site_client, admin_user):
     member = UserFactory()
     messages = run_action(admin_site_client, "set_role_manager", admin_user, member)
-    assert any("You cannot change your own role." in m for m in messages)
+    assert messages == [f"{admin_user.email}: You cannot change your own role.", "Set role MANAGER on 1 user."]
     admin_user.refresh_from_db()
     member.refresh_from_db()
     assert (admin_user.role, member.role) == (Role.ADMIN, Role.MANAGER)
@@ -494,7 +530,7 @@ def test_manager_cannot_run_set_role_actions(manager_site_client, action):
 def test_manager_actions_skip_admins(manager_site_client, admin_user):
     member = UserFactory()
     messages = run_action(manager_site_client, "lock_users", admin_user, member)
-    assert "Skipped 1 admin account(s)." in messages
+    assert messages == ["Locked 1 user.", "Skipped 1 admin account: managers cannot change admins."]
     admin_user.refresh_from_db()
     member.refresh_from_db()
     assert (admin_user.is_locked, member.is_locked) == (False, True)
@@ -711,3 +747,139 @@ def test_changelist_query_count_is_fixed_with_100k_users(admin_site_client, djan
     response = admin_site_client.get(CHANGELIST, {"q": "example.com", "role__exact": Role.MANAGER, "p": "3"})
     assert response.status_code == 200
     assert {u.role for u in response.context["cl"].result_list} == {Role.MANAGER}
+
+
+# --- truthful History, login messages, refusals ---------------------------------------
+
+
+def history_messages(user):
+    return [entry.get_change_message() for entry in LogEntry.objects.filter(object_id=str(user.pk))]
+
+
+def test_change_form_history_says_what_changed(admin_site_client):
+    member = UserFactory(first_name="Ann", bio="")
+    response = admin_site_client.post(
+        change_url(member), change_form_data(member, first_name="Anna", role=Role.MANAGER, bio="Hello")
+    )
+    assert response.status_code == 302
+    [message] = history_messages(member)
+    assert set(message.split("; ")) == {
+        "First name: Ann → Anna",
+        "Bio: (empty) → Hello",
+        "Role: AUTHENTICATED → MANAGER",
+    }
+    history = admin_site_client.get(reverse("admin:users_user_history", args=[member.pk]))
+    assert "Role: AUTHENTICATED → MANAGER" in history.content.decode()
+
+
+def test_change_form_saved_without_changes_writes_no_history(admin_site_client):
+    member = UserFactory()
+    updated_at = member.updated_at
+    assert admin_site_client.post(change_url(member), change_form_data(member)).status_code == 302
+    assert history_messages(member) == []
+    member.refresh_from_db()
+    assert member.updated_at == updated_at
+
+
+def test_password_change_is_recorded(admin_site_client):
+    member = UserFactory()
+    form = {"password1": STRONG_PASSWORD, "password2": STRONG_PASSWORD, "usable_password": "true"}
+    assert admin_site_client.post(password_url(member), form).status_code == 302
+    assert history_messages(member) == ["Changed password."]
+
+
+def test_groups_admin_is_gone(admin_site_client):
+    from django.contrib.auth.models import Group
+
+    assert not admin.site.is_registered(Group)
+    assert "Groups" not in admin_site_client.get(reverse("admin:index")).content.decode()
+
+
+def test_changelist_columns_are_compact(admin_site_client):
+    UserFactory(unverified=True, last_login_at=None)
+    response = admin_site_client.get(CHANGELIST)
+    html = response.content.decode()
+    headers = [str(header["text"]).lower() for header in response.context["result_headers"]]
+    assert headers[1:] == ["email address", "nickname", "role", "verified", "locked", "pro", "last login", "joined"]
+    assert "Anonymous (email not verified)" not in html
+    assert re.search(r'class="field-joined">\d{4}-\d{2}-\d{2}<', html)
+
+
+def test_role_filter_uses_short_labels(admin_site_client):
+    response = admin_site_client.get(CHANGELIST, {"role__exact": Role.ANONYMOUS})
+    [role_filter] = [spec for spec in response.context["cl"].filter_specs if spec.title == "role"]
+    labels = [choice["display"] for choice in role_filter.choices(response.context["cl"])]
+    assert labels == ["All", "Anonymous", "Authenticated", "Manager", "Admin"]
+
+
+def test_show_all_lists_every_user(admin_site_client):
+    UserFactory.create_batch(UserAdmin.list_per_page + 5)
+    response = admin_site_client.get(CHANGELIST)
+    assert len(response.context["cl"].result_list) == UserAdmin.list_per_page
+    assert "Show all" in response.content.decode()
+    response = admin_site_client.get(CHANGELIST, {"all": ""})
+    assert len(response.context["cl"].result_list) == UserAdmin.list_per_page + 6
+
+
+def login_errors(client, email, password):
+    response = client.post(LOGIN, {"username": email, "password": password, "next": CHANGELIST})
+    assert response.status_code == 200
+    assert client.get(CHANGELIST).status_code == 302
+    return response.context["form"].non_field_errors()
+
+
+GENERIC = "Please enter the correct email address and password for a staff account."
+
+
+@pytest.mark.parametrize("traits", [{"admin": True}, {"manager": True}], ids=["admin", "manager"])
+def test_admin_login_tells_a_locked_staff_member_why(client, traits):
+    staff = UserFactory(locked=True, **traits)
+    [error] = login_errors(client, staff.email, PASSWORD)
+    assert "locked after too many failed logins" in error
+    [error] = login_errors(client, staff.email, "Wrong*Pass1")
+    assert error.startswith(GENERIC)
+
+
+def test_admin_login_tells_an_unverified_staff_member_why(client):
+    manager = UserFactory(manager=True, email_verified=False)
+    [error] = login_errors(client, manager.email, PASSWORD)
+    assert "not verified yet" in error
+    [error] = login_errors(client, manager.email, "Wrong*Pass1")
+    assert error.startswith(GENERIC)
+
+
+@pytest.mark.parametrize(
+    ("traits", "email"),
+    [(None, "nobody@example.com"), ({"locked": True}, None), ({"unverified": True}, None), ({}, None)],
+    ids=["unknown-email", "locked-member", "unverified-member", "member"],
+)
+def test_admin_login_keeps_the_generic_message(client, traits, email):
+    if traits is not None:
+        email = UserFactory(**traits).email
+    [error] = login_errors(client, email, PASSWORD)
+    assert error.startswith(GENERIC)
+
+
+def test_admin_login_on_a_locked_account_counts_nothing(client, admin_user):
+    User.objects.filter(pk=admin_user.pk).update(is_locked=True, failed_login_attempts=3)
+    login_errors(client, admin_user.email, "Wrong*Pass1")
+    admin_user.refresh_from_db()
+    assert admin_user.failed_login_attempts == 3
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        lambda admin_user: password_url(admin_user),
+        lambda admin_user: delete_url(admin_user),
+    ],
+    ids=["password", "delete"],
+)
+def test_manager_refusal_is_a_styled_admin_page(manager_site_client, admin_user, url):
+    response = manager_site_client.get(url(admin_user))
+    assert response.status_code == 403
+    assert "admin/users/user/forbidden.html" in [t.name for t in response.templates]
+    html = response.content.decode()
+    assert "Event Manager administration" in html
+    assert "Managers cannot change, delete or set the password of an admin account." in html
+    assert 'href="/admin/users/user/"' in html

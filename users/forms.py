@@ -1,0 +1,51 @@
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.core.exceptions import ValidationError
+
+from . import services
+from .models import User
+
+LOCKED = (
+    "This account is locked after too many failed logins. Ask an admin to unlock it "
+    "(the Unlock action in Users), then log in again."
+)
+NOT_VERIFIED = (
+    "This account's email address is not verified yet. Open the link in the verification "
+    "email, or ask an admin to mark the email verified."
+)
+
+
+class StaffLoginForm(AdminAuthenticationForm):
+    """The admin login, through the same `user_login` as the API (lockout, verified email).
+
+    Whoever gives the right password of a staff account that is locked or not verified
+    is told why they cannot log in; an unknown email and a wrong password keep the
+    generic message, so the form never says which addresses exist.
+    """
+
+    error_messages = {**AdminAuthenticationForm.error_messages, "locked": LOCKED, "not_verified": NOT_VERIFIED}
+
+    def clean(self):
+        email, password = self.cleaned_data.get("username"), self.cleaned_data.get("password")
+        if email is None or not password:
+            return self.cleaned_data
+        try:
+            user = services.user_login(email=email, password=password)
+        except services.AccountLocked as exc:
+            if exc.password_ok and self._is_staff(email):
+                raise ValidationError(self.error_messages["locked"], code="locked") from None
+            raise self.get_invalid_login_error() from None
+        except services.EmailNotVerified:
+            if self._is_staff(email):
+                raise ValidationError(self.error_messages["not_verified"], code="not_verified") from None
+            raise self.get_invalid_login_error() from None
+        except services.InvalidCredentials:
+            raise self.get_invalid_login_error() from None
+        user.backend = "users.backends.AccountBackend"
+        self.user_cache = user
+        self.confirm_login_allowed(user)
+        return self.cleaned_data
+
+    @staticmethod
+    def _is_staff(email):
+        user = User.objects.by_email(email).first()
+        return user is not None and user.is_staff
