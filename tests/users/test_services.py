@@ -409,8 +409,41 @@ def test_user_login_locked_account(locked_user, password):
         user_login(email=locked_user.email, password=password)
 
     assert excinfo.value.message == "Account locked due to too many failed login attempts."
+    assert excinfo.value.password_ok is (password == PASSWORD)
     fresh = User.objects.get(pk=locked_user.pk)
     assert (fresh.failed_login_attempts, fresh.is_locked, fresh.last_login_at) == (3, True, None)
+
+
+def test_user_login_unverified_with_the_right_password_is_told_apart_only_by_type(unverified_user):
+    with pytest.raises(services.EmailNotVerified) as excinfo:
+        user_login(email=unverified_user.email, password=PASSWORD)
+
+    assert isinstance(excinfo.value, InvalidCredentials)
+    assert excinfo.value.message == "Incorrect email or password."
+
+
+@pytest.mark.parametrize(
+    ("service", "traits", "first", "second"),
+    [
+        (lambda user: services.user_lock(user=user), {}, True, False),
+        (lambda user: services.user_unlock(user=user), {"locked": True}, True, False),
+        (lambda user: services.user_mark_email_verified(user=user), {"unverified": True}, True, False),
+        (lambda user: services.user_set_professional(user=user, is_professional=True), {}, True, False),
+    ],
+    ids=["lock", "unlock", "mark-verified", "professional"],
+)
+def test_state_changes_report_whether_they_changed_anything(service, traits, first, second):
+    user = UserFactory(**traits)
+
+    assert service(user) is first
+    updated_at = User.objects.get(pk=user.pk).updated_at
+    assert service(User.objects.get(pk=user.pk)) is second
+    assert User.objects.get(pk=user.pk).updated_at == updated_at
+
+
+def test_user_set_role_to_the_same_role_writes_nothing(admin_user, verified_user):
+    assert services.user_set_role(actor=admin_user, user=verified_user, role=Role.AUTHENTICATED) is False
+    assert services.user_set_role(actor=admin_user, user=verified_user, role=Role.MANAGER) is True
 
 
 @pytest.mark.parametrize("max_attempts", [1, 3, 5])
