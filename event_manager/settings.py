@@ -43,6 +43,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    "django_filters",
+    "rest_framework_simplejwt.token_blacklist",
+    "audit",
     "users",
     "notifications",
 ]
@@ -51,6 +54,7 @@ INSTALLED_APPS = [
 # under ASGI none of them hands the request to a thread.
 MIDDLEWARE = [
     "event_manager.middleware.RequestIDMiddleware",
+    "audit.middleware.AuditContextMiddleware",
     "event_manager.middleware.SecurityMiddleware",
     "event_manager.middleware.CSPMiddleware",
     "event_manager.middleware.WhiteNoiseMiddleware",
