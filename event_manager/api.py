@@ -33,7 +33,7 @@ from adrf import viewsets
 from adrf.views import APIView as AdrfAPIView
 from django.utils.decorators import classonlymethod
 
-from .concurrency import call, drive
+from .concurrency import call, drive, in_sync_mode
 
 
 class AsyncCapableMixin:
@@ -71,7 +71,21 @@ class AsyncCapableMixin:
         except Exception as exc:  # as DRF's own dispatch: handle_exception decides
             response = self.handle_exception(exc)
         self.response = self.finalize_response(request, response, *args, **kwargs)
+        if not in_sync_mode():
+            _render_here(self.response)
         return self.response
+
+
+def _render_here(response):
+    """Render a DRF response on the event loop (JSON encoding: CPU only, no I/O),
+    so Django does not hand it to a thread to render: it then finds `render` a
+    coroutine function returning the rendered response."""
+    response.render()
+
+    async def rendered():
+        return response
+
+    response.render = rendered
 
 
 class APIView(AsyncCapableMixin, AdrfAPIView):

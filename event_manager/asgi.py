@@ -20,14 +20,18 @@ from django.core.handlers.asgi import ASGIHandler as DjangoASGIHandler
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "event_manager.settings")
 
 
-class ASGIHandler(DjangoASGIHandler):
+class ServesAsyncVariants:
+    """A handler mixin: call a view's coroutine variant (`event_manager.api`)."""
+
+    def make_view_atomic(self, view):
+        return super().make_view_atomic(getattr(view, "async_variant", view))
+
+
+class ASGIHandler(ServesAsyncVariants, DjangoASGIHandler):
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
         await self.handle(scope, receive, send)
-
-    def make_view_atomic(self, view):
-        return super().make_view_atomic(getattr(view, "async_variant", view))
 
 
 def get_asgi_application() -> ASGIHandler:

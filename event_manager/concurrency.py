@@ -23,13 +23,18 @@ import contextvars
 from concurrent.futures import Executor, ThreadPoolExecutor
 
 from asgiref.sync import sync_to_async
-from django.db import close_old_connections
+from django.db import connections
 
 _sync_mode: contextvars.ContextVar[bool] = contextvars.ContextVar("sync_mode", default=False)
 
 # Where `offload` runs under ASGI. Argon2 releases the GIL, so a few threads
 # hash in parallel with the event loop and the database thread.
 blocking_executor: Executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="blocking")
+
+
+def in_sync_mode() -> bool:
+    """True while `drive` runs a coroutine (the WSGI path)."""
+    return _sync_mode.get()
 
 
 class _Ready:
@@ -52,12 +57,21 @@ def call(fn, /, *args, **kwargs):
     return sync_to_async(fn, thread_sensitive=True)(*args, **kwargs)
 
 
+def _tidy_connections():
+    """What Django does at each request's start and end, for a pool thread's own
+    connections: close those that broke or outlived CONN_MAX_AGE. A connection
+    inside a transaction is in use by the code waiting for us: never closed."""
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close_if_unusable_or_obsolete()
+
+
 def _with_fresh_connections(fn, /, *args, **kwargs):
-    close_old_connections()
+    _tidy_connections()
     try:
         return fn(*args, **kwargs)
     finally:
-        close_old_connections()
+        _tidy_connections()
 
 
 def offload(fn, /, *args, **kwargs):

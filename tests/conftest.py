@@ -1,11 +1,12 @@
 import pytest
 from django.core.cache import cache
-from rest_framework.test import APIClient
 
+from event_manager import concurrency
 from users.authentication import access_token_for
 from users.models import Role
 
 from .factories import PASSWORD, UserFactory
+from .servers import SERVERS, CallerThreadExecutor
 
 
 @pytest.fixture(autouse=True)
@@ -75,36 +76,51 @@ def manager_token(manager_user):
     return _token(manager_user)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _offload_on_the_test_thread():
+    """Under the in-process ASGI client, blocking work runs on the test's thread
+    (its database connection holds the test's transaction); see tests/servers.py."""
+    saved, concurrency.blocking_executor = concurrency.blocking_executor, CallerThreadExecutor()
+    yield
+    concurrency.blocking_executor = saved
+
+
+@pytest.fixture(params=sorted(SERVERS))
+def server(request):
+    """Every API test runs twice: as served under WSGI and as served under ASGI."""
+    return request.param
+
+
 @pytest.fixture
-def api_client():
-    return APIClient()
+def api_client(server):
+    return SERVERS[server]()
 
 
-def _client_for(token):
-    client = APIClient()
+def _client_for(server, token):
+    client = SERVERS[server]()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return client
 
 
 @pytest.fixture
-def admin_client_api(admin_token):
-    return _client_for(admin_token)
+def admin_client_api(server, admin_token):
+    return _client_for(server, admin_token)
 
 
 @pytest.fixture
-def manager_client_api(manager_token):
-    return _client_for(manager_token)
+def manager_client_api(server, manager_token):
+    return _client_for(server, manager_token)
 
 
 @pytest.fixture
-def user_client_api(user_token):
-    return _client_for(user_token)
+def user_client_api(server, user_token):
+    return _client_for(server, user_token)
 
 
 @pytest.fixture
-def client_for():
-    """`client_for(user)`: an APIClient sending a real bearer token for `user`."""
-    return lambda user: _client_for(_token(user))
+def client_for(server):
+    """`client_for(user)`: an API client sending a real bearer token for `user`."""
+    return lambda user: _client_for(server, _token(user))
 
 
 def _site_client(user):

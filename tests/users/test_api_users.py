@@ -255,7 +255,7 @@ def test_create_duplicate_email_is_400(admin_client_api, email):
 
 @pytest.mark.parametrize("slash", ["", "/"])
 @pytest.mark.parametrize("client_fixture", ["admin_client_api", "manager_client_api"])
-def test_retrieve_user(request, verified_user, client_fixture, slash):
+def test_retrieve_user(request, server, verified_user, client_fixture, slash):
     client = request.getfixturevalue(client_fixture)
 
     response = client.get(f"/users/{verified_user.pk}{slash}")
@@ -483,7 +483,7 @@ def test_manager_can_read_an_admin(manager_client_api, admin_user):
 
 @pytest.mark.parametrize("slash", ["", "/"])
 @pytest.mark.parametrize("client_fixture", ["admin_client_api", "manager_client_api"])
-def test_delete_user_then_404(request, client_fixture, slash):
+def test_delete_user_then_404(request, server, client_fixture, slash):
     client = request.getfixturevalue(client_fixture)
     target = UserFactory()
 
@@ -503,7 +503,7 @@ def test_admin_deletes_another_admin(admin_client_api):
 
 
 @pytest.mark.parametrize("client_fixture", ["admin_client_api", "manager_client_api"])
-def test_cannot_delete_self(request, client_fixture):
+def test_cannot_delete_self(request, server, client_fixture):
     client = request.getfixturevalue(client_fixture)
     me = request.getfixturevalue(client_fixture.replace("_client_api", "_user"))
 
