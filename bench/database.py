@@ -127,7 +127,7 @@ def prepare_data(args: argparse.Namespace, env: dict[str, str]) -> int:
     elif missing > 0:
         log(f"Seeding {missing:,} users ({state['users']:,} already there, {args.users:,} wanted)")
         started = time.monotonic()
-        manage(["seed_users", "--count", str(missing)], env)
+        manage(["seed_users", "--count", str(missing), "--force"], env)  # DEBUG is off here
         log(f"  seeded in {time.monotonic() - started:.0f}s")
         state = database_state(env)
     else:

@@ -1,66 +1,177 @@
+"""`seed_users`: fake members for development and benchmarks, safe by default.
+
+- Refuses to run with DEBUG off unless --force (it writes thousands of fake accounts).
+- Bulk users are members only (AUTHENTICATED, some ANONYMOUS = unverified, some locked);
+  they share one password hash, which is printed: they can do nothing a member cannot.
+- Staff (one ADMIN, then MANAGERs) only with --staff N, each with its own random
+  password, printed once and never stored anywhere else.
+- created_at is spread over the last two years.
+- Needs no fake-data library. Rows go in by COPY on PostgreSQL (a million in about a
+  minute), by batched INSERTs elsewhere; the table is ANALYZEd at the end.
+"""
+
+import random
+import secrets
+import string
 import time
 import uuid
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
-from faker import Faker
 
 from users.models import Role, User
 from users.nicknames import ADJECTIVES, ANIMALS
 
 DEFAULT_PASSWORD = "Seeded*Pass1"
-ROLE_WEIGHTS = ((Role.AUTHENTICATED, 80), (Role.ANONYMOUS, 15), (Role.MANAGER, 4), (Role.ADMIN, 1))
+SPREAD = timedelta(days=730)
+UNVERIFIED_SHARE, LOCKED_SHARE, PROFESSIONAL_SHARE = 0.15, 0.03, 1 / 7
+
+FIRST_NAMES = (  # noqa: SIM905 - a word list reads better as one string
+    "Ada Alan Amara Ana Andrei Anh Aisha Ben Bilal Carla Chen Chloe Dan Diego Elena Emeka Emma Eva Farah Felix "
+    "Grace Hana Hugo Ines Ivan Jack Jana Jin Jonas Julia Kai Kemal Lara Leila Leo Lina Luca Maya Mei Mila Nadia "
+    "Noah Nora Olga Omar Paula Pedro Priya Rafael Rosa Ruth Sam Sara Sofia Tariq Tomas Uma Vera Wei Yara Yusuf Zoe"
+).split()
+LAST_NAMES = (  # noqa: SIM905
+    "Adams Ahmed Alvarez Berg Brown Chen Costa Dubois Evans Fischer Garcia Gomez Haddad Hansen Ito Jensen Kaur "
+    "Kim Kowalski Larsen Lee Lopez Martin Meyer Moreau Muller Nakamura Nguyen Novak Okafor Olsen Patel Perez "
+    "Petrov Popescu Rossi Sato Schmidt Silva Singh Smith Suzuki Tanaka Torres Wagner Wang Weber Wilson Yilmaz Zhang"
+).split()
+JOBS = ("Engineer", "Designer", "Product manager", "Researcher", "Founder", "Consultant", "Data scientist", "Student")
+TOPICS = ("open source", "climate tech", "fintech", "health", "education", "AI", "security", "design systems", "music")
 
 
 class Command(BaseCommand):
-    help = "Fill the database with N realistic users (bulk inserts; every seeded user shares one password)."
+    help = (
+        "Fill the database with N fake members (bulk insert; they share one password). "
+        "Staff accounts only with --staff, each with a random password shown once. Needs DEBUG on, or --force."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--count", type=int, default=100, help="How many users (default 100).")
+        parser.add_argument("--count", type=int, default=100, help="How many members (default 100).")
         parser.add_argument("--batch-size", type=int, default=5000)
         parser.add_argument(
-            "--password", default=DEFAULT_PASSWORD, help=f"Password of every seeded user (default {DEFAULT_PASSWORD})."
+            "--password",
+            default=DEFAULT_PASSWORD,
+            help=f"Password shared by the seeded members (default {DEFAULT_PASSWORD}); never given to staff.",
         )
-        parser.add_argument("--seed", type=int, default=None, help="Faker seed, for repeatable data.")
+        parser.add_argument("--seed", type=int, default=None, help="Random seed, for repeatable names and dates.")
+        parser.add_argument(
+            "--staff",
+            type=int,
+            default=0,
+            metavar="N",
+            help="Also create N staff accounts (the first an ADMIN, the others MANAGERs) with random passwords.",
+        )
+        parser.add_argument("--force", action="store_true", help="Run even with DEBUG off (e.g. a benchmark database).")
 
-    def handle(self, *args, count, batch_size, password, seed, **options):
-        if count < 0 or batch_size < 1:
-            raise CommandError("--count must be >= 0 and --batch-size >= 1")
-        fake = Faker()
-        if seed is not None:
-            Faker.seed(seed)
+    def handle(self, *args, count, batch_size, password, seed, staff, force, **options):
+        if count < 0 or batch_size < 1 or staff < 0:
+            raise CommandError("--count must be >= 0 and --batch-size >= 1 (and --staff >= 0)")
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "seed_users writes fake accounts: refused with DEBUG off. Use DEBUG=true, or --force on a "
+                "database meant for it (a benchmark, a staging copy)."
+            )
         started = time.perf_counter()
-        password_hash = make_password(password)  # hashed once, shared by every row
-        run = uuid.uuid4().hex[:6]
-        roles = [role for role, weight in ROLE_WEIGHTS for _ in range(weight)]
+        rng = random.Random(seed)  # noqa: S311 - fake data, not secrets (passwords use `secrets`)
+        run = secrets.token_hex(3)
+        password_hash = make_password(password)  # hashed once, shared by every member
         now = timezone.now()
         created = 0
+        rows = (self._member(rng, run, i, password_hash, now) for i in range(count))
         while created < count:
-            batch = []
-            for i in range(created, min(created + batch_size, count)):
-                first, last = fake.first_name(), fake.last_name()
-                role = roles[i % len(roles)]
-                verified = role != Role.ANONYMOUS
-                batch.append(
-                    User(
-                        email=f"{first}.{last}.{run}{i}@example.com".lower(),
-                        nickname=f"{ADJECTIVES[i % len(ADJECTIVES)]}_{ANIMALS[i % len(ANIMALS)]}_{run}{i}",
-                        password=password_hash,
-                        first_name=first,
-                        last_name=last,
-                        bio=fake.sentence(nb_words=12),
-                        role=role,
-                        email_verified=verified,
-                        is_professional=i % 7 == 0,
-                        professional_status_updated_at=now if i % 7 == 0 else None,
-                        github_profile_url=f"https://github.com/{first.lower()}{i}",
-                    )
-                )
-            User.objects.bulk_create(batch, batch_size=batch_size)
+            batch = [next(rows) for _ in range(min(batch_size, count - created))]
+            _insert(batch)
             created += len(batch)
+        staff_accounts = [self._staff(run, i) for i in range(staff)]
         with connection.cursor() as cursor:  # fresh planner statistics after a bulk load
-            cursor.execute(f"ANALYZE {User._meta.db_table}")
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(User._meta.db_table)}")
         elapsed = time.perf_counter() - started
-        self.stdout.write(self.style.SUCCESS(f"Created {created} users in {elapsed:.1f}s (password: {password})."))
+        self.stdout.write(
+            self.style.SUCCESS(f"Created {created} users in {elapsed:.1f}s (members' shared password: {password}).")
+        )
+        if staff_accounts:
+            self.stdout.write("Staff accounts (each password is shown once; store it now):")
+            for user, secret in staff_accounts:
+                self.stdout.write(f"  {user.role:<8} {user.email}  {secret}")
+
+    @staticmethod
+    def _member(rng: random.Random, run: str, i: int, password_hash: str, now) -> dict:
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        created_at = now - SPREAD * rng.random()
+        verified = rng.random() >= UNVERIFIED_SHARE
+        locked = rng.random() < LOCKED_SHARE
+        professional = rng.random() < PROFESSIONAL_SHARE
+        return {
+            "id": uuid.uuid4(),
+            "password": password_hash,
+            "email": f"{first}.{last}.{run}{i}@example.com".lower(),
+            "nickname": f"{ADJECTIVES[i % len(ADJECTIVES)]}_{ANIMALS[i % len(ANIMALS)]}_{run}{i}",
+            "first_name": first,
+            "last_name": last,
+            "bio": f"{rng.choice(JOBS)} interested in {rng.choice(TOPICS)} and {rng.choice(TOPICS)}.",
+            "github_profile_url": f"https://github.com/{first.lower()}{run}{i}",
+            "role": (Role.AUTHENTICATED if verified else Role.ANONYMOUS).value,
+            "email_verified": verified,
+            "is_locked": locked,
+            "failed_login_attempts": settings.MAX_LOGIN_ATTEMPTS if locked else 0,
+            "is_professional": professional,
+            "professional_status_updated_at": created_at if professional else None,
+            "last_login_at": created_at + (now - created_at) * rng.random()
+            if verified and rng.random() < 0.7
+            else None,
+            "created_at": created_at,
+            "updated_at": created_at + (now - created_at) * rng.random(),
+        }
+
+    @staticmethod
+    def _staff(run: str, i: int) -> tuple[User, str]:
+        role = Role.ADMIN if i == 0 else Role.MANAGER
+        secret = _random_password()
+        user = User.objects.create_user(
+            f"staff.{role.lower()}.{run}{i}@example.com", secret, role=role, email_verified=True
+        )
+        return user, secret
+
+
+def _random_password() -> str:
+    """24 random characters with every class the password rules ask for."""
+    alphabet = string.ascii_letters + string.digits + "!#%*+-=?@_"
+    while True:
+        secret = "".join(secrets.choice(alphabet) for _ in range(24))
+        if (
+            any(c.islower() for c in secret)
+            and any(c.isupper() for c in secret)
+            and any(c.isdigit() for c in secret)
+            and any(not c.isalnum() for c in secret)
+        ):
+            return secret
+
+
+def _columns() -> list:
+    """Every concrete column of the user table, with the model default for those a row leaves out."""
+    return [(field, field.get_default()) for field in User._meta.concrete_fields]
+
+
+@transaction.atomic
+def _insert(batch: list[dict]) -> None:
+    columns = _columns()
+    table = connection.ops.quote_name(User._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(field.column) for field, _ in columns)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in batch:
+                copy.write_row([row.get(field.attname, default) for field, default in columns])
+        return
+    placeholders = ", ".join(["%s"] * len(columns))
+    values = [
+        [field.get_db_prep_save(row.get(field.attname, default), connection) for field, default in columns]
+        for row in batch
+    ]
+    with connection.cursor() as cursor:
+        # S608: table and column names come from the model, quoted; values are parameters.
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", values)  # noqa: S608
