@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "audit",
     "users",
     "notifications",
+    "events",
 ]
 
 # Async-capable versions of Django's middleware (event_manager.middleware):
@@ -202,6 +203,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 EMAIL_SEND_MAX_RETRIES = env.int("EMAIL_SEND_MAX_RETRIES", default=5)
+
+# --- Events -------------------------------------------------------------------
+# How often Celery beat looks for events starting within EVENTS_REMINDER_LEAD_HOURS.
+EVENTS_REMINDER_INTERVAL = env.int("EVENTS_REMINDER_INTERVAL", default=15 * 60)
+EVENTS_REMINDER_LEAD_HOURS = env.int("EVENTS_REMINDER_LEAD_HOURS", default=24)
+# Per client address on the calendar feed, which is read without a JWT.
+EVENTS_FEED_THROTTLE_RATE = env.str("EVENTS_FEED_THROTTLE_RATE", default="120/hour")
 
 # --- REST framework, JWT, OpenAPI ---------------------------------------------
 AUTH_THROTTLE_RATE = env.str("AUTH_THROTTLE_RATE", default="20/min")

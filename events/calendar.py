@@ -1,0 +1,80 @@
+"""iCalendar files: one event (`/events/{id}.ics`, email attachments) and a user's feed.
+
+Times are written in UTC (`DTSTART:20261201T170000Z`), which every calendar
+app converts to the reader's zone. The UID is stable per event, and SEQUENCE
+grows when the time or place changes, so calendars update the entry they
+already hold instead of adding a second one; a cancelled event is sent with
+STATUS:CANCELLED so it is struck out rather than left standing.
+"""
+
+from datetime import UTC
+
+from django.conf import settings
+from django.utils import timezone
+from icalendar import Calendar
+from icalendar import Event as VEvent
+
+from .models import Event, EventStatus
+
+PRODID = "-//Event Manager//events//EN"
+CONTENT_TYPE = "text/calendar; charset=utf-8"
+
+
+def event_uid(event: Event) -> str:
+    host = settings.SERVER_BASE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "localhost"
+    return f"event-{event.pk}@{host}"
+
+
+def event_url(event: Event) -> str:
+    return f"{settings.SERVER_BASE_URL}/events/{event.pk}"
+
+
+def _vevent(event: Event) -> VEvent:
+    vevent = VEvent()
+    vevent.add("uid", event_uid(event))
+    vevent.add("dtstamp", timezone.now().astimezone(UTC))
+    vevent.add("dtstart", event.starts_at.astimezone(UTC))
+    vevent.add("dtend", event.ends_at.astimezone(UTC))
+    vevent.add("summary", event.title)
+    description = event.description
+    if event.online_url:
+        description = f"{description}\n\nOnline: {event.online_url}".strip()
+    if description:
+        vevent.add("description", description)
+    vevent.add("location", event.location or event.online_url)
+    vevent.add("url", event_url(event))
+    vevent.add("sequence", event.sequence)
+    vevent.add("status", "CANCELLED" if event.status == EventStatus.CANCELLED else "CONFIRMED")
+    vevent.add("last-modified", event.updated_at.astimezone(UTC))
+    return vevent
+
+
+def _calendar(name: str, method: str = "PUBLISH") -> Calendar:
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", method)
+    calendar.add("x-wr-calname", name)
+    return calendar
+
+
+def event_ics(event: Event) -> bytes:
+    """One event as a .ics file."""
+    calendar = _calendar(event.title)
+    calendar.add_component(_vevent(event))
+    return calendar.to_ical()
+
+
+def feed_ics(events, *, name: str = "Event Manager") -> bytes:
+    """Many events (a user's feed) as one calendar."""
+    calendar = _calendar(name)
+    calendar.add("refresh-interval", "PT1H", parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", "PT1H")
+    for event in events:
+        calendar.add_component(_vevent(event))
+    return calendar.to_ical()
+
+
+def event_filename(event: Event) -> str:
+    return f"{event.slug or 'event'}.ics"
