@@ -1,7 +1,8 @@
 """OpenAPI descriptions of the user endpoints: summaries, errors, examples."""
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerExtension
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
 
 from .serializers import (
     ErrorSerializer,
@@ -70,10 +71,18 @@ NEW_USER_INPUT = {
 }
 
 
-def _error(description, detail, **fields):
+class PageParamsErrorSerializer(serializers.Serializer):
+    """A bad `skip` or `limit`: `detail` sums up, each bad parameter is a key with its messages."""
+
+    detail = serializers.CharField()
+    skip = serializers.ListField(child=serializers.CharField(), required=False)
+    limit = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+def _error(description, detail, serializer=None, **fields):
     body = {"detail": detail, **fields}
     return OpenApiResponse(
-        ValidationErrorSerializer if fields else ErrorSerializer,
+        serializer or (ValidationErrorSerializer if fields else ErrorSerializer),
         description=description,
         examples=[OpenApiExample(description, value=body, response_only=True)],
     )
@@ -89,6 +98,21 @@ UNAUTHORIZED = _error("Missing, invalid or expired token", "Authentication crede
 FORBIDDEN = _error("Role not allowed", "Only admins and managers may do this.")
 NOT_FOUND = _error("No such user, or the id is not a UUID", "No User matches the given query.")
 THROTTLED = _error("Too many requests from this address (see Retry-After)", "Request was throttled.")
+# Writes with no valid token count against the same per-address budget as logins.
+UNAUTHENTICATED_WRITE_THROTTLED = _error(
+    "Too many writes without a valid token from this address (see Retry-After)", "Request was throttled."
+)
+TOO_LARGE = _error(
+    "Body longer than DATA_UPLOAD_MAX_MEMORY_SIZE (1 MiB by default)", "Request body too large: at most 1048576 bytes."
+)
+UNSUPPORTED_MEDIA_TYPE = _error("Body is not JSON", 'Unsupported media type "text/plain" in request.')
+PAGE_PARAMS_ERROR = _error(
+    "`skip` below 0, `limit` below 1, or either not an integer (each bad parameter is named)",
+    "skip: Ensure this value is greater than or equal to 0.",
+    PageParamsErrorSerializer,
+    skip=["Ensure this value is greater than or equal to 0."],
+)
+_BODY_ERRORS = {413: TOO_LARGE, 415: UNSUPPORTED_MEDIA_TYPE}
 USER_RESPONSE_EXAMPLE = OpenApiExample("A user", value=USER_EXAMPLE, response_only=True)
 
 register = extend_schema(
@@ -96,7 +120,7 @@ register = extend_schema(
     summary="Register a new account",
     description="Creates an ANONYMOUS user and emails a verification link. Log in after verifying.",
     request=RegisterSerializer,
-    responses={201: UserSerializer, 400: VALIDATION_ERROR, 429: THROTTLED},
+    responses={201: UserSerializer, 400: VALIDATION_ERROR, **_BODY_ERRORS, 429: THROTTLED},
     examples=[OpenApiExample("New member", value=NEW_USER_INPUT, request_only=True), USER_RESPONSE_EXAMPLE],
 )
 
@@ -142,6 +166,8 @@ login = extend_schema(
             "Account locked (or a required field missing)", "Account locked due to too many failed login attempts."
         ),
         401: _error("Unknown email, wrong password or unverified email", "Incorrect email or password."),
+        413: TOO_LARGE,
+        415: _error("Body neither a form nor JSON", 'Unsupported media type "text/plain" in request.'),
         429: THROTTLED,
     },
     examples=[
@@ -152,20 +178,21 @@ login = extend_schema(
 )
 
 _STAFF_ERRORS = {401: UNAUTHORIZED, 403: FORBIDDEN}
+_STAFF_WRITE_ERRORS = {**_STAFF_ERRORS, 429: UNAUTHENTICATED_WRITE_THROTTLED}
 _ID_PARAMETER = OpenApiParameter("id", str, OpenApiParameter.PATH, description="The user's UUID.")
 
 user_viewset = {
     "list": extend_schema(
         tags=[USERS_TAG],
         summary="List users (paged with skip/limit)",
-        responses={200: UserSerializer(many=True), 400: VALIDATION_ERROR, **_STAFF_ERRORS},
+        responses={200: UserSerializer(many=True), 400: PAGE_PARAMS_ERROR, **_STAFF_ERRORS},
     ),
     "create": extend_schema(
         tags=[USERS_TAG],
         summary="Create a user",
         description="Same validation as registration; sends a verification email. Only an ADMIN may send `role`.",
         request=UserCreateSerializer,
-        responses={201: UserSerializer, 400: VALIDATION_ERROR, **_STAFF_ERRORS},
+        responses={201: UserSerializer, 400: VALIDATION_ERROR, **_STAFF_WRITE_ERRORS, **_BODY_ERRORS},
         examples=[
             OpenApiExample("New manager", value={**NEW_USER_INPUT, "role": "MANAGER"}, request_only=True),
             USER_RESPONSE_EXAMPLE,
@@ -187,7 +214,7 @@ user_viewset = {
         ),
         parameters=[_ID_PARAMETER],
         request=UserUpdateSerializer,
-        responses={200: UserSerializer, 400: VALIDATION_ERROR, **_STAFF_ERRORS, 404: NOT_FOUND},
+        responses={200: UserSerializer, 400: VALIDATION_ERROR, **_STAFF_WRITE_ERRORS, 404: NOT_FOUND, **_BODY_ERRORS},
         examples=[
             OpenApiExample("New bio", value={"bio": "Now leading the platform team."}, request_only=True),
             USER_RESPONSE_EXAMPLE,
@@ -198,16 +225,31 @@ user_viewset = {
         summary="Update a user (partial, same as PUT)",
         parameters=[_ID_PARAMETER],
         request=UserUpdateSerializer,
-        responses={200: UserSerializer, 400: VALIDATION_ERROR, **_STAFF_ERRORS, 404: NOT_FOUND},
+        responses={200: UserSerializer, 400: VALIDATION_ERROR, **_STAFF_WRITE_ERRORS, 404: NOT_FOUND, **_BODY_ERRORS},
     ),
     "destroy": extend_schema(
         tags=[USERS_TAG],
         summary="Delete a user",
         description="A MANAGER may not delete an ADMIN; nobody may delete their own account here.",
         parameters=[_ID_PARAMETER],
-        responses={204: None, 400: VALIDATION_ERROR, **_STAFF_ERRORS, 404: NOT_FOUND},
+        responses={
+            204: None,
+            400: _error("You cannot delete your own account", "You cannot delete your own account."),
+            **_STAFF_WRITE_ERRORS,
+            404: NOT_FOUND,
+        },
     ),
 }
+
+
+class UserUpdateSchema(OpenApiSerializerExtension):
+    """PUT and PATCH bodies need at least one field (`{}` is a 400)."""
+
+    target_class = "users.serializers.UserUpdateSerializer"
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        return {**schema, "minProperties": 1}
 
 
 class JWTAuthenticationScheme(OpenApiAuthenticationExtension):
