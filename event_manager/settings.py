@@ -109,7 +109,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "users.User"
 AUTHENTICATION_BACKENDS = ["users.backends.AccountBackend"]
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "users.hashers.Argon2idPasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
@@ -124,6 +124,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "users.validators.PasswordComplexityValidator"},
 ]
+# Argon2id cost; OWASP's minimum is 19 MiB, 2 passes, 1 lane. Raising it slows
+# every login and registration proportionally (see README, "Capacity").
+ARGON2_TIME_COST = env.int("ARGON2_TIME_COST", default=2)
+ARGON2_MEMORY_COST = env.int("ARGON2_MEMORY_COST", default=19 * 1024)
+ARGON2_PARALLELISM = env.int("ARGON2_PARALLELISM", default=1)
+if ARGON2_TIME_COST < 2 or ARGON2_MEMORY_COST < 19 * 1024 or ARGON2_PARALLELISM < 1:
+    sys.exit("Configuration error: Argon2 parameters below OWASP's minimum (time 2, memory 19456 KiB, parallelism 1).")
 MAX_LOGIN_ATTEMPTS = env.int("MAX_LOGIN_ATTEMPTS", default=3)
 # Links in verification emails stay valid this long (until used).
 EMAIL_VERIFICATION_TIMEOUT = env.int("EMAIL_VERIFICATION_TIMEOUT", default=3 * 24 * 3600)

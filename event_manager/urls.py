@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
+from events.views import CalendarFeedView, CalendarTokenView, EventCalendarView, EventViewSet, MyRegistrationsView
 from users.views import LoginView, RegisterView, UserViewSet, VerifyEmailView
 
 from .views import HealthView
@@ -19,6 +20,7 @@ class OptionalSlashRouter(SimpleRouter):
 
 router = OptionalSlashRouter()
 router.register("users", UserViewSet, basename="user")
+router.register("events", EventViewSet, basename="event")
 
 admin.site.site_header = "Event Manager administration"
 admin.site.site_title = "Event Manager admin"
@@ -34,6 +36,10 @@ urlpatterns = [
     re_path(r"^redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("admin/", admin.site.urls),
     path("", RedirectView.as_view(url="/docs", permanent=False)),
+    re_path(r"^events/(?P<pk>[^/.]+)\.ics/?$", EventCalendarView, name="event-calendar"),
+    re_path(r"^users/me/registrations/?$", MyRegistrationsView.as_view(), name="my-registrations"),
+    re_path(r"^users/me/calendar-token/?$", CalendarTokenView.as_view(), name="calendar-token"),
+    re_path(r"^users/me/events\.ics/?$", CalendarFeedView.as_view(), name="calendar-feed"),
     path("", include(router.urls)),
 ]
 

@@ -93,16 +93,51 @@ def test_debug_defaults_to_off():
 
 
 def test_production_hasher_is_argon2():
-    assert production.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    assert production.PASSWORD_HASHERS[0] == "users.hashers.Argon2idPasswordHasher"
 
 
 @pytest.mark.django_db
-def test_new_passwords_are_hashed_with_argon2_in_production(settings):
+def test_new_passwords_are_hashed_with_argon2id_at_owasp_cost(settings):
     settings.PASSWORD_HASHERS = production.PASSWORD_HASHERS
     user = User.objects.create_user("argon@example.com", PASSWORD)
     user.refresh_from_db()
-    assert user.password.startswith("argon2$")
+    assert user.password.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
     assert user.check_password(PASSWORD)
+
+
+@pytest.mark.django_db
+def test_argon2_cost_follows_settings(settings):
+    settings.PASSWORD_HASHERS = production.PASSWORD_HASHERS
+    settings.ARGON2_TIME_COST, settings.ARGON2_MEMORY_COST = 3, 32768
+    user = User.objects.create_user("argon@example.com", PASSWORD)
+    assert "$m=32768,t=3,p=1$" in user.password
+
+
+@pytest.mark.django_db
+def test_hash_made_with_other_parameters_is_upgraded_at_next_login(settings):
+    from django.contrib.auth.hashers import Argon2PasswordHasher
+
+    from users.services import user_login
+
+    settings.PASSWORD_HASHERS = production.PASSWORD_HASHERS
+    old_hash = Argon2PasswordHasher().encode(PASSWORD, "saltsaltsaltsalt")  # Django's 100 MiB, 8 lanes
+    user = User.objects.create_user("argon@example.com", PASSWORD, email_verified=True, role="AUTHENTICATED")
+    User.objects.filter(pk=user.pk).update(password=old_hash)
+
+    user_login(email="argon@example.com", password=PASSWORD)
+
+    user.refresh_from_db()
+    assert user.password.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
+    assert user.check_password(PASSWORD)
+
+
+@pytest.mark.parametrize(
+    "variable, value", [("ARGON2_TIME_COST", "1"), ("ARGON2_MEMORY_COST", "8192"), ("ARGON2_PARALLELISM", "0")]
+)
+def test_argon2_below_owasp_minimum_is_refused(variable, value):
+    result = run_python(["-c", "import django; django.setup()"], **{variable: value, "DEBUG": "true"})
+    assert result.returncode != 0
+    assert "OWASP" in result.stderr + result.stdout
 
 
 def test_test_suite_uses_a_fast_hasher(settings):

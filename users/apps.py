@@ -1,4 +1,11 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _ensure_user_count_triggers(sender, using="default", **kwargs):
+    from .counting import ensure_triggers
+
+    ensure_triggers(using)
 
 
 class UsersConfig(AppConfig):
@@ -10,3 +17,4 @@ class UsersConfig(AppConfig):
         from .notices import register_kinds
 
         register_kinds()
+        post_migrate.connect(_ensure_user_count_triggers, sender=self)

@@ -143,3 +143,40 @@ class User(AbstractBaseUser, PermissionsMixin):
         super().clean()
         if self.email and type(self).objects.by_email(self.email).exclude(pk=self.pk).exists():
             raise ValidationError({"email": ValidationError(EMAIL_EXISTS, code="email_exists")})
+
+
+class UserCount(models.Model):
+    """How many users there are, kept exact by database triggers on the user
+    table (migration 0004): the unfiltered user list reads this one row instead
+    of counting the whole table on every page."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    total = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="users_usercount_single_row")]
+
+    def __str__(self):
+        return f"{self.total} users"
+
+
+class RefreshSession(models.Model):
+    """One login: the family of refresh tokens rotated from it (their `fam` claim).
+
+    Presenting a refresh token that was already rotated out revokes the whole
+    family (reuse detection); logging out revokes it too. Individual tokens are
+    tracked by simplejwt's token_blacklist (OutstandingToken, BlacklistedToken).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="refresh_sessions")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=50, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "revoked_at"], name="users_session_user_idx")]
+
+    def __str__(self):
+        return f"session {self.pk} of {self.user_id}"

@@ -1,21 +1,32 @@
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.db.models import Subquery
 from rest_framework import serializers
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
+# Bounds checked before anything reaches SQL (PostgreSQL's OFFSET is a bigint;
+# a larger value used to be a 500). `limit` above the cap is capped, not refused.
+MAX_SKIP = 2**31 - 1
+
 
 class SkipLimitParams(serializers.Serializer):
-    skip = serializers.IntegerField(min_value=0, default=0)
+    skip = serializers.IntegerField(min_value=0, max_value=MAX_SKIP, default=0)
     limit = serializers.IntegerField(min_value=1, default=10)
 
 
 class SkipLimitPagination(BasePagination):
     """The earlier service's `?skip=&limit=` pages: `{items, total, page, size, links}`.
 
-    `limit` is capped at USERS_PAGE_MAX_LIMIT; a negative `skip` or a `limit`
-    below 1 is a 400 naming the parameter.
+    `limit` is capped at USERS_PAGE_MAX_LIMIT; a negative `skip`, a `skip` past
+    MAX_SKIP or a `limit` below 1 is a 400 naming the parameter.
+
+    Two queries whatever the page size or depth: the total (the view's
+    `count_rows(queryset)` when it has one — e.g. a maintained counter — else
+    COUNT(*)), and the page as a *deferred join*: the ids of the page first,
+    walking only the ordering index, then the full rows for those ids, in one
+    statement. The queryset must be ordered by unique keys (a stable order).
     """
 
     def paginate_queryset(self, queryset, request, view=None):
@@ -23,9 +34,13 @@ class SkipLimitPagination(BasePagination):
         params.is_valid(raise_exception=True)
         self.skip = params.validated_data["skip"]
         self.limit = min(params.validated_data["limit"], settings.USERS_PAGE_MAX_LIMIT)
-        self.total = queryset.count()
         self.request = request
-        return list(queryset[self.skip : self.skip + self.limit])
+        count_rows = getattr(view, "count_rows", None)
+        self.total = count_rows(queryset) if count_rows else queryset.count()
+        if self.skip >= self.total:
+            return []
+        page_ids = queryset.values("pk")[self.skip : self.skip + self.limit]
+        return list(queryset.filter(pk__in=Subquery(page_ids)))
 
     def _link(self, rel, skip):
         base = self.request.build_absolute_uri(self.request.path)

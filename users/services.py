@@ -44,12 +44,18 @@ class InvalidVerificationToken(Exception):
 # --- Creating users -----------------------------------------------------------
 
 
-def _validate(user: User, *, password: str | None = None) -> None:
+def _validate(user: User, *, password: str | None = None, nickname_checked: bool = False) -> None:
     """Run the model's rules and, for a new password, the password validators;
-    raise one ValidationError naming every offending field."""
+    raise one ValidationError naming every offending field.
+
+    Each uniqueness rule costs one query: the email's in `User.clean`, the
+    nickname's in `validate_unique` (none for a nickname `unique_nickname` just
+    made). The constraints are not queried again (`validate_constraints=False`):
+    the role's choices are a field rule, and the database enforces both unique
+    constraints on save, where `_save` turns a lost race into the same 400."""
     errors = {}
     try:
-        user.full_clean(exclude=["password"])
+        user.full_clean(exclude=["password", *(["nickname"] if nickname_checked else [])], validate_constraints=False)
     except ValidationError as exc:
         errors.update(exc.message_dict)
     if password is not None:
@@ -88,9 +94,10 @@ def _user_build(*, password: str, role: str, profile: dict) -> User:
     if unknown:
         raise TypeError(f"Unknown user fields: {sorted(unknown)}")
     user = User(role=role, **profile)
-    if not user.nickname:
+    generated = not user.nickname
+    if generated:
         user.nickname = User.objects.unique_nickname()
-    _validate(user, password=password)
+    _validate(user, password=password, nickname_checked=generated)
     user.set_password(password)
     return user
 

@@ -19,6 +19,7 @@ from .authentication import access_token_for
 from .models import User
 from .pagination import SkipLimitPagination
 from .permissions import CanManageTarget, IsAdminOrManager, RoleChangeRequiresAdmin
+from .selectors import user_count
 from .serializers import (
     LoginSerializer,
     RegisterSerializer,
@@ -107,10 +108,13 @@ class LoginView(PublicAPIView):
 class UserViewSet(ThrottleUnauthenticatedWritesMixin, GenericViewSet):
     """User management for ADMIN and MANAGER roles."""
 
-    queryset = User.objects.defer("password")
+    queryset = User.objects.defer("password").order_by("created_at", "id")
     serializer_class = UserSerializer
     permission_classes = [IsAuthenticated, IsAdminOrManager, RoleChangeRequiresAdmin, CanManageTarget]
     pagination_class = SkipLimitPagination
+
+    def count_rows(self, queryset):
+        return user_count(queryset)
 
     async def list(self, request):
         page = await call(self.paginate_queryset, self.get_queryset())
