@@ -7,6 +7,7 @@ subqueries of the page query, and the people are joined, never fetched per row.
 
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -96,13 +97,27 @@ def event_get(*, user, event_id) -> Event | None:
     """One event the user may see, annotated like the list; None otherwise."""
     try:
         return with_caller(Event.objects.filter(visible_q(user)), user).filter(pk=event_id).first()
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, ValidationError):
         return None
+
+
+def with_waitlist_rank(queryset):
+    """`waitlist_rank`: 1 for the first person waiting (positions have gaps; the rank has none)."""
+    ahead = Registration.objects.filter(
+        event=OuterRef("event"),
+        status=RegistrationStatus.WAITLISTED,
+        waitlist_position__lte=OuterRef("waitlist_position"),
+    )
+    return queryset.annotate(
+        waitlist_rank=Case(
+            When(status=RegistrationStatus.WAITLISTED, then=_count(ahead)), default=None, output_field=IntegerField()
+        )
+    )
 
 
 def event_registrations(*, event_id, statuses=None):
     """The attendee list: seats in registration order, then the waiting list in order, then cancellations."""
-    queryset = Registration.objects.filter(event_id=event_id).select_related("user", "checked_in_by")
+    queryset = with_waitlist_rank(Registration.objects.filter(event_id=event_id).select_related("user"))
     if statuses:
         queryset = queryset.filter(status__in=statuses)
     group = Case(
@@ -125,7 +140,7 @@ def waitlist(*, event_id):
 def user_registrations(*, user):
     """The user's registrations, newest event first, with the event joined."""
     return (
-        Registration.objects.filter(user_id=user.pk)
+        with_waitlist_rank(Registration.objects.filter(user_id=user.pk))
         .select_related("event")
         .order_by("-event__starts_at", "-created_at", "id")
     )
