@@ -253,12 +253,13 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "User registration, email verification, login and admin/manager user management "
         "for the Event Manager community platform. Log in with **Authorize** (OAuth2 "
-        "password flow against `/login/`, username = your email) or paste a bearer token."
+        "password flow against `/login/`, username = your email); programs send the token it returns as "
+        "`Authorization: Bearer <access_token>`."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "/favicon.ico",
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayRequestDuration": True},
     "COMPONENT_SPLIT_REQUEST": True,

@@ -7,6 +7,7 @@ from rest_framework.routers import SimpleRouter
 from events.views import CalendarFeedView, CalendarTokenView, EventCalendarView, EventViewSet, MyRegistrationsView
 from users.views import LoginView, RegisterView, UserViewSet, VerifyEmailView
 
+from .docs_assets import favicon, redoc_bundle
 from .views import HealthView
 
 
@@ -34,6 +35,8 @@ urlpatterns = [
     re_path(r"^openapi\.json/?$", SpectacularJSONAPIView.as_view(), name="schema"),
     re_path(r"^docs/?$", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     re_path(r"^redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    re_path(r"^redoc/redoc\.standalone\.js$", redoc_bundle, name="redoc-bundle"),
+    re_path(r"^favicon\.ico$", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("", RedirectView.as_view(url="/docs", permanent=False)),
     re_path(r"^events/(?P<pk>[^/.]+)\.ics/?$", EventCalendarView, name="event-calendar"),

@@ -15,6 +15,8 @@ from .models import Role, User
 # Permissions come from the role (users.backends); groups would mean nothing here.
 admin.site.unregister(Group)
 admin.site.login_form = StaffLoginForm
+# The app list on the left would leave the user list too little of a 1366-px screen.
+admin.site.enable_nav_sidebar = False
 
 # What an action or an edit may change, in the order History lists it.
 TRACKED_FIELDS = ("role", "email_verified", "is_locked", "failed_login_attempts", "is_professional")

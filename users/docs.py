@@ -253,17 +253,20 @@ class UserUpdateSchema(OpenApiSerializerExtension):
 
 
 class JWTAuthenticationScheme(OpenApiAuthenticationExtension):
-    """Swagger's Authorize: OAuth2 password flow against /login/, or a pasted bearer token."""
+    """One way in, as the earlier service had: the OAuth2 password flow against /login/,
+    whose token goes in `Authorization: Bearer <access_token>`. (A second, pasted-token
+    scheme made Swagger UI's Authorize dialog offer a button that failed with a console
+    error.)"""
 
     target_class = "users.authentication.JWTAuthentication"
-    name = ["OAuth2PasswordBearer", "BearerAuth"]
-
-    def get_security_requirement(self, auto_schema):
-        # Two alternatives (either one is enough), not one requirement needing both.
-        return [{name: []} for name in self.name]
+    name = "OAuth2PasswordBearer"
 
     def get_security_definition(self, auto_schema):
-        return [
-            {"type": "oauth2", "flows": {"password": {"tokenUrl": "/login/", "scopes": {}}}},
-            {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
-        ]
+        return {
+            "type": "oauth2",
+            "description": (
+                "Log in with your email as `username`; the access token is then sent as "
+                "`Authorization: Bearer <access_token>`."
+            ),
+            "flows": {"password": {"tokenUrl": "/login/", "scopes": {}}},
+        }
