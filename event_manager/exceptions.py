@@ -1,8 +1,12 @@
 """One error shape for the whole API: a human-readable `detail`, plus the
 offending fields (`{"field": ["message"]}`) beside it for validation errors."""
 
+import logging
+
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import exceptions
+from django.db import InterfaceError, OperationalError
+from rest_framework import exceptions, status
+from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -21,7 +25,17 @@ def _messages(errors, prefix=""):
         yield f"{prefix}: {errors}" if prefix else str(errors)
 
 
+logger = logging.getLogger(__name__)
+
+# The database did not answer (refused, gone, locked): a temporary condition, not a bug.
+DATABASE_DOWN = (OperationalError, InterfaceError)
+
+
 def exception_handler(exc, context):
+    if isinstance(exc, DATABASE_DOWN):
+        logger.warning("Database unavailable: %s: %s", type(exc).__name__, exc)
+        body = {"detail": "Database unavailable."}
+        return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "5"})
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     response = drf_exception_handler(exc, context)

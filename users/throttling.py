@@ -10,6 +10,7 @@ the database.
 """
 
 import logging
+import math
 import threading
 import time
 
@@ -63,10 +64,15 @@ outage = CacheOutage()
 
 class AuthRateThrottle(SimpleRateThrottle):
     """Per client address, on login, registration, verification and other
-    unauthenticated writes. The rate (AUTH_THROTTLE_RATE) is read at request
-    time; counts live in the shared cache (Redis, or the database cache table),
-    so every worker and instance counts together. Fails open while the cache is
-    down (see the module docstring)."""
+    unauthenticated writes: at most N requests (AUTH_THROTTLE_RATE, read at
+    request time) in a window that opens with the client's first request.
+
+    Exact under concurrency, across every worker and instance sharing the cache:
+    each allowed request takes one of N numbered slots with the cache's atomic
+    `add` (Redis SET NX, an INSERT on the database cache's primary key), so two
+    requests can never take the same slot; DRF's read-modify-write history let
+    concurrent requests through. Fails open while the cache is down (see the
+    module docstring)."""
 
     scope = "auth"
 
@@ -80,13 +86,36 @@ class AuthRateThrottle(SimpleRateThrottle):
     def allow_request(self, request, view):
         if self.rate is None or outage.skip():
             return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
         try:
-            allowed = super().allow_request(request, view)
+            allowed = self._take_slot()
         except CACHE_ERRORS as exc:
             outage.failed(exc)
             return True
         outage.recovered()
         return allowed
+
+    def _take_slot(self) -> bool:
+        self.now = self.timer()
+        start = self.cache.get(f"{self.key}:start")
+        if start is None or start + self.duration <= self.now:
+            start = self.now if self.cache.add(f"{self.key}:start", self.now, self.duration) else None
+            start = start or self.cache.get(f"{self.key}:start") or self.now
+        self.window_end = start + self.duration
+        timeout = max(1, math.ceil(self.window_end - self.now))
+        window = f"{self.key}:{int(start * 1000)}"
+        # Slots below the hint are taken (it is written only after its slot was).
+        first_free = self.cache.get(f"{window}:taken", 0)
+        for slot in range(first_free, self.num_requests):
+            if self.cache.add(f"{window}:{slot}", 1, timeout):
+                self.cache.set(f"{window}:taken", slot + 1, timeout)
+                return True
+        return False
+
+    def wait(self):
+        return max(self.window_end - self.now, 0.001)
 
 
 class ThrottleUnauthenticatedWritesMixin:
