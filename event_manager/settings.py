@@ -198,7 +198,6 @@ THROTTLE_CACHE_RETRY_SECONDS = env.float("THROTTLE_CACHE_RETRY_SECONDS", default
 # The largest body the API needs is a user profile (a few KB); 1 MiB leaves room and
 # answers anything bigger with 413 (event_manager/parsers.py) before it is parsed.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
-DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 
 # --- Celery -------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or "memory://localhost/"
