@@ -71,7 +71,7 @@ class AsyncCapableMixin:
         except Exception as exc:  # as DRF's own dispatch: handle_exception decides
             response = self.handle_exception(exc)
         self.response = self.finalize_response(request, response, *args, **kwargs)
-        if not in_sync_mode():
+        if not in_sync_mode() and hasattr(self.response, "render"):  # a plain HttpResponse (.ics, .csv) needs none
             _render_here(self.response)
         return self.response
 
