@@ -10,6 +10,7 @@ import functools
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -21,6 +22,19 @@ from .services import can_edit, can_review, is_staff
 # --- input ----------------------------------------------------------------------
 
 
+class AwareDateTimeField(serializers.DateTimeField):
+    """ISO 8601 with a timezone; a naive time is refused rather than guessed."""
+
+    default_error_messages = {"naive": "Give a timezone (e.g. 2026-12-01T17:00:00Z)."}
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            parsed = parse_datetime(value.strip())
+            if parsed is not None and timezone.is_naive(parsed):
+                self.fail("naive")
+        return super().to_internal_value(value)
+
+
 class EventInputSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
@@ -29,22 +43,15 @@ class EventInputSerializer(serializers.Serializer):
         max_length=300, required=False, allow_blank=True, help_text="Street address; this and/or online_url."
     )
     online_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
-    starts_at = serializers.DateTimeField(help_text="ISO 8601 with a timezone.")
-    ends_at = serializers.DateTimeField(help_text="After starts_at.")
+    starts_at = AwareDateTimeField(help_text="ISO 8601 with a timezone.")
+    ends_at = AwareDateTimeField(help_text="After starts_at.")
     capacity = serializers.IntegerField(
         min_value=1, required=False, allow_null=True, help_text="Seats; null means unlimited."
     )
     requirements = serializers.CharField(max_length=2000, required=False, allow_blank=True)
     pro_only = serializers.BooleanField(required=False, help_text="Only professional members may register.")
-    registration_opens_at = serializers.DateTimeField(required=False, allow_null=True)
-    registration_closes_at = serializers.DateTimeField(required=False, allow_null=True)
-
-    def validate(self, attrs):
-        for name in ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at"):
-            value = attrs.get(name)
-            if value is not None and timezone.is_naive(value):
-                raise serializers.ValidationError({name: ["Give a timezone (e.g. 2026-12-01T17:00:00Z)."]})
-        return attrs
+    registration_opens_at = AwareDateTimeField(required=False, allow_null=True)
+    registration_closes_at = AwareDateTimeField(required=False, allow_null=True)
 
 
 class EventUpdateSerializer(EventInputSerializer):
@@ -56,7 +63,6 @@ class EventUpdateSerializer(EventInputSerializer):
             field.required = False
 
     def validate(self, attrs):
-        attrs = super().validate(attrs)
         if not attrs:
             raise serializers.ValidationError("No fields to update.")
         return attrs
@@ -82,8 +88,8 @@ class EventFilterSerializer(serializers.Serializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["from"] = serializers.DateTimeField(required=False)
-        self.fields["to"] = serializers.DateTimeField(required=False)
+        self.fields["from"] = AwareDateTimeField(required=False)
+        self.fields["to"] = AwareDateTimeField(required=False)
 
 
 # --- output ---------------------------------------------------------------------

@@ -30,6 +30,7 @@ approach too (a per-event lock around quota checks), at the size we need.
 """
 
 import secrets
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -115,6 +116,15 @@ class EventNotFound(EventError):
 # --- helpers -----------------------------------------------------------------
 
 
+def _as_uuid(value) -> uuid.UUID | None:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
 def _locked_event(event_id, *, actor: User | None = None) -> Event:
     """The event row, locked until the transaction ends; EventNotFound when the actor may not see it.
 
@@ -123,12 +133,14 @@ def _locked_event(event_id, *, actor: User | None = None) -> Event:
     write takes SQLite's database write lock before anything is read; a second
     transaction then waits (busy timeout) instead of reading stale counts.
     """
+    event_id = _as_uuid(event_id)
+    if event_id is None:
+        raise EventNotFound()
     if connection.vendor == "sqlite":
         Event.objects.filter(pk=event_id).update(seats_taken=F("seats_taken"))
-    try:
-        event = Event.objects.select_for_update().get(pk=event_id)
-    except (Event.DoesNotExist, ValidationError, ValueError):
-        raise EventNotFound() from None
+    event = Event.objects.select_for_update().filter(pk=event_id).first()
+    if event is None:
+        raise EventNotFound()
     if actor is not None and not event_visible_to(event, actor):
         raise EventNotFound()
     return event
@@ -522,7 +534,7 @@ def registration_cancel(*, actor: User, event_id, user_id=None) -> Registration:
     transaction, under the same lock, and that person is emailed.
     """
     event = _locked_event(event_id, actor=actor)
-    user_id = user_id or actor.pk
+    user_id = actor.pk if user_id is None else _as_uuid(user_id)
     if user_id != actor.pk and not can_edit(actor, event):
         raise PermissionDenied("Only staff may cancel another person's registration.")
     registration = event.registrations.select_related("user").filter(user_id=user_id, status__in=LIVE_STATUSES).first()
