@@ -208,6 +208,16 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing is best-effort and bounded: a broker that is down costs a request about a
+# second (3 s if it accepts and hangs), never a 500; the outbox row stays PENDING and
+# beat's sweep queues it later.
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=1.0)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT, "socket_timeout": 3}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+# Without a broker, a fan-out to more people than this is left to `send_pending_emails`.
+NOTIFICATIONS_EAGER_INLINE_MAX = env.int("NOTIFICATIONS_EAGER_INLINE_MAX", default=100)
+# How often Celery beat sweeps the outbox for PENDING emails the broker never got.
+NOTIFICATIONS_SWEEP_INTERVAL = env.int("NOTIFICATIONS_SWEEP_INTERVAL", default=60)
 EMAIL_SEND_MAX_RETRIES = env.int("EMAIL_SEND_MAX_RETRIES", default=5)
 
 # --- Events -------------------------------------------------------------------

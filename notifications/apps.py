@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from django.apps import AppConfig
+from django.conf import settings
 
 
 class NotificationsConfig(AppConfig):
@@ -13,5 +14,9 @@ class NotificationsConfig(AppConfig):
 
         from .registry import periodic
 
-        periodic("notifications.sweep", task="notifications.tasks.sweep_emails", schedule=timedelta(minutes=1))
+        periodic(
+            "notifications.sweep",
+            task="notifications.tasks.sweep_emails",
+            schedule=timedelta(seconds=settings.NOTIFICATIONS_SWEEP_INTERVAL),
+        )
         periodic("notifications.digests", task="notifications.tasks.send_digests", schedule=crontab(hour=7, minute=0))

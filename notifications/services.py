@@ -39,7 +39,7 @@ REQUEUE_AGE = timedelta(minutes=15)  # a queued PENDING row this old is queued a
 
 
 def _eager_inline_max() -> int:
-    return getattr(settings, "NOTIFICATIONS_EAGER_INLINE_MAX", 100)
+    return settings.NOTIFICATIONS_EAGER_INLINE_MAX
 
 
 # What publishing a task raises when the broker is unreachable (kombu wraps most
