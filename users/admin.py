@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from . import services
@@ -88,7 +89,7 @@ class UserAdmin(BaseUserAdmin):
 
     add_form = UserCreationForm
     form = UserEditForm
-    list_display = ("email", "nickname", "role_short", "verified", "locked", "professional", "last_login", "joined")
+    list_display = ("email", "nickname_cut", "role_short", "verified", "locked", "professional", "last_login", "joined")
     list_filter = (
         ("role", RoleListFilter),
         "email_verified",
@@ -141,6 +142,13 @@ class UserAdmin(BaseUserAdmin):
 
     # --- compact columns (the list fits a 1366-px screen) -----------------------
 
+    class Media:
+        css = {"all": ["users/admin.css"]}
+
+    @admin.display(description="Nickname", ordering="nickname")
+    def nickname_cut(self, user):
+        return format_html('<span title="{}">{}</span>', user.nickname, user.nickname)
+
     @admin.display(description="Role", ordering="role")
     def role_short(self, user):
         return short_role(user.get_role_display())
@@ -159,7 +167,7 @@ class UserAdmin(BaseUserAdmin):
 
     @admin.display(description="Last login", ordering="last_login_at", empty_value="never")
     def last_login(self, user):
-        return user.last_login_at and timezone.localtime(user.last_login_at).strftime("%Y-%m-%d %H:%M")
+        return user.last_login_at and timezone.localtime(user.last_login_at).strftime("%Y-%m-%d")
 
     @admin.display(description="Joined", ordering="created_at")
     def joined(self, user):

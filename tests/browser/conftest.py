@@ -1,0 +1,127 @@
+"""A real browser (Debian's chromium, driven by Playwright) against a live server.
+
+Every page a test opens is watched: a console error, an uncaught exception or a
+Content-Security-Policy violation fails the test. Set BROWSER_SCREENSHOTS=<dir> to
+keep a screenshot of each step.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from tests.factories import PASSWORD, UserFactory
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREEN = {"width": 1366, "height": 768}
+# Reported by the page itself, so violations show up even where Chromium would not log them.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"} on ${e.documentURI}`);
+});
+"""
+
+
+@pytest.fixture(scope="package")
+def chromium():
+    """One browser for the package. While Playwright's sync API is open it keeps an asyncio
+    loop running in this thread, which Django's ORM would take for async code; the ORM
+    calls made meanwhile (fixtures, assertions) are plain synchronous ones, so the check is
+    lifted for exactly that long."""
+    if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
+        pytest.fail(
+            f"The browser tests need Debian's chromium at {CHROMIUM}: run `make chromium` "
+            "(apt-get install chromium, as root) or set CHROMIUM=/path/to/chromium.",
+            pytrace=False,
+        )
+    with pytest.MonkeyPatch.context() as env, sync_playwright() as playwright:
+        env.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Problems(list):
+    """Console errors, uncaught exceptions and CSP violations seen by one page."""
+
+    def expect(self, *fragments):
+        """Drop the errors a test provokes on purpose (each fragment must have occurred)."""
+        for fragment in fragments:
+            matching = [problem for problem in self if fragment in problem]
+            assert matching, f"expected a console error containing {fragment!r}, got {list(self)}"
+            for problem in matching:
+                self.remove(problem)
+
+
+@pytest.fixture
+def problems():
+    return Problems()
+
+
+@pytest.fixture
+def page(chromium, live_server, transactional_db, problems, request):
+    context = chromium.new_context(viewport=SCREEN, base_url=live_server.url)
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.on("console", lambda message: message.type == "error" and problems.append(message.text))
+    page.on("pageerror", lambda error: problems.append(f"uncaught: {error}"))
+    yield page
+    context.close()
+    assert list(problems) == [], f"{request.node.name}: console errors or CSP violations"
+
+
+@pytest.fixture
+def shot(page, request):
+    """`shot("name")`: a screenshot of the page, kept when BROWSER_SCREENSHOTS is set."""
+    directory = os.environ.get("BROWSER_SCREENSHOTS")
+
+    def take(name, **kwargs):
+        if directory:
+            Path(directory).mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(Path(directory) / f"{request.node.name}-{name}.png"), **kwargs)
+
+    return take
+
+
+@pytest.fixture
+def admin_account(transactional_db):
+    return UserFactory(admin=True, email="admin.user@example.com", nickname="admin_user")
+
+
+@pytest.fixture
+def manager_account(transactional_db):
+    return UserFactory(manager=True, email="manager.user@example.com", nickname="manager_user")
+
+
+def admin_login(page, user, password=PASSWORD):
+    page.goto("/admin/login/?next=/admin/")
+    page.fill("#id_username", user.email)
+    page.fill("#id_password", password)
+    page.click("input[type=submit]")
+
+
+@pytest.fixture
+def as_admin(page, admin_account):
+    admin_login(page, admin_account)
+    page.wait_for_selector("text=Community records")
+    return page
+
+
+@pytest.fixture
+def as_manager(page, manager_account):
+    admin_login(page, manager_account)
+    page.wait_for_selector("text=Community records")
+    return page
