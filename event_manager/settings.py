@@ -132,6 +132,13 @@ ARGON2_PARALLELISM = env.int("ARGON2_PARALLELISM", default=1)
 if ARGON2_TIME_COST < 2 or ARGON2_MEMORY_COST < 19 * 1024 or ARGON2_PARALLELISM < 1:
     sys.exit("Configuration error: Argon2 parameters below OWASP's minimum (time 2, memory 19456 KiB, parallelism 1).")
 MAX_LOGIN_ATTEMPTS = env.int("MAX_LOGIN_ATTEMPTS", default=3)
+# Minutes after which a lock from failed logins lifts by itself; unset (0): staff unlock only.
+LOCKOUT_COOLOFF_MINUTES = env.int("LOCKOUT_COOLOFF_MINUTES", default=0)
+# Seconds a password reset link stays valid (until used).
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
+# /password-reset and /verify-email/resend answer no sooner than this, so their
+# time does not tell whether the address is registered.
+ACCOUNT_LOOKUP_MIN_SECONDS = env.float("ACCOUNT_LOOKUP_MIN_SECONDS", default=0.25)
 # Links in verification emails stay valid this long (until used).
 EMAIL_VERIFICATION_TIMEOUT = env.int("EMAIL_VERIFICATION_TIMEOUT", default=3 * 24 * 3600)
 

@@ -9,6 +9,8 @@ from rest_framework_simplejwt.tokens import AccessToken
 from .models import User
 
 _SCHEME = b"bearer"
+# The user's token_version when the token was made (users.sessions): a lower one is revoked.
+VERSION_CLAIM = "ver"
 
 
 class JWTAuthentication(BaseJWTAuthentication):
@@ -41,11 +43,14 @@ class JWTAuthentication(BaseJWTAuthentication):
             raise AuthenticationFailed(_("User not found"), code="user_not_found") from None
         if not user.is_active:
             raise AuthenticationFailed(_("User is inactive"), code="user_inactive")
+        if validated_token.get(VERSION_CLAIM, 0) != user.token_version:
+            raise AuthenticationFailed(_("Token has been revoked"), code="token_revoked")
         return user
 
 
 def access_token_for(user) -> AccessToken:
-    """An access token whose payload carries `sub` (the user id), `role` and `exp`."""
+    """An access token whose payload carries `sub` (the user id), `role`, `ver` and `exp`."""
     token = AccessToken.for_user(user)
     token["role"] = user.role
+    token[VERSION_CLAIM] = user.token_version
     return token

@@ -17,9 +17,10 @@ NOT_VERIFIED = (
 class StaffLoginForm(AdminAuthenticationForm):
     """The admin login, through the same `user_login` as the API (lockout, verified email).
 
-    Whoever gives the right password of a staff account that is locked or not verified
-    is told why they cannot log in; an unknown email and a wrong password keep the
-    generic message, so the form never says which addresses exist.
+    A locked staff account is told so whatever the password (as the API's 400 does: a
+    locked account's password is never checked, so the form is no oracle for guesses);
+    whoever gives the right password of an unverified staff account is told why. An
+    unknown email and a wrong password keep the generic message.
     """
 
     error_messages = {**AdminAuthenticationForm.error_messages, "locked": LOCKED, "not_verified": NOT_VERIFIED}
@@ -30,8 +31,8 @@ class StaffLoginForm(AdminAuthenticationForm):
             return self.cleaned_data
         try:
             user = services.user_login(email=email, password=password)
-        except services.AccountLocked as exc:
-            if exc.password_ok and self._is_staff(email):
+        except services.AccountLocked:
+            if self._is_staff(email):  # as the API says it; the password is never checked
                 raise ValidationError(self.error_messages["locked"], code="locked") from None
             raise self.get_invalid_login_error() from None
         except services.EmailNotVerified:

@@ -38,6 +38,7 @@ OPTIONAL_PROFILE_FIELDS = (
     "profile_picture_url",
     "linkedin_profile_url",
     "github_profile_url",
+    "resume_url",
 )
 # What a user, an admin or a manager may edit about an account (the role aside).
 PROFILE_FIELDS = ("email", "nickname", *OPTIONAL_PROFILE_FIELDS)
@@ -64,12 +65,29 @@ class User(AbstractBaseUser, PermissionsMixin):
     profile_picture_url = HTTPURLField(max_length=500, blank=True, validators=[validate_image_extension])
     linkedin_profile_url = HTTPURLField("LinkedIn profile URL", max_length=500, blank=True)
     github_profile_url = HTTPURLField("GitHub profile URL", max_length=500, blank=True)
+    resume_url = HTTPURLField(
+        "résumé URL", max_length=500, blank=True, help_text="Managers look at it before granting professional status."
+    )
+    pending_email = models.EmailField(
+        "pending email address",
+        max_length=255,
+        blank=True,
+        editable=False,
+        help_text="A new address the member asked for, not verified yet.",
+    )
     role = models.CharField(max_length=20, choices=Role, default=Role.ANONYMOUS)
     is_professional = models.BooleanField("professional", default=False)
     professional_status_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
     email_verified = models.BooleanField(default=False)
     is_locked = models.BooleanField("locked", default=False)
     failed_login_attempts = models.PositiveIntegerField(default=0, editable=False)
+    locked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    token_version = models.PositiveIntegerField(
+        default=0,
+        editable=False,
+        help_text="Raised to end every session (tokens carry the version they were made with).",
+    )
+    closed_at = models.DateTimeField("account closed", null=True, blank=True, editable=False)
     last_login_at = models.DateTimeField("last login", null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -94,6 +112,18 @@ class User(AbstractBaseUser, PermissionsMixin):
         indexes = [
             models.Index(fields=["created_at", "id"], name="users_user_created_idx"),
             models.Index(fields=["role"], name="users_user_role_idx"),
+            # Filters and orderings of GET /users/ (users/filters.py); the trigram
+            # indexes for `q` exist on PostgreSQL only (migration 0006).
+            models.Index(fields=["role", "created_at", "id"], name="users_user_role_created_idx"),
+            models.Index(fields=["email"], name="users_user_email_order_idx"),
+            models.Index(fields=["last_login_at", "id"], name="users_user_last_login_idx"),
+            models.Index(fields=["created_at", "id"], name="users_user_locked_idx", condition=models.Q(is_locked=True)),
+            models.Index(
+                fields=["created_at", "id"], name="users_user_pro_idx", condition=models.Q(is_professional=True)
+            ),
+            models.Index(
+                fields=["created_at", "id"], name="users_user_unverified_idx", condition=models.Q(email_verified=False)
+            ),
         ]
 
     def __str__(self):

@@ -138,6 +138,7 @@ class ProfileInputSerializer(serializers.Serializer):
     profile_picture_url = _url(help_text="http(s) URL ending in .jpg, .jpeg, .png, .gif or .webp.")
     linkedin_profile_url = _url()
     github_profile_url = _url()
+    resume_url = _url(help_text="http(s) URL of a résumé; managers read it before granting professional status.")
 
     def validate(self, attrs):
         return {name: ("" if value is None else value) for name, value in attrs.items()}
