@@ -53,6 +53,11 @@ class AsyncCapableMixin:
         view.async_variant = async_view
         return view
 
+    def dispatch(self, request, *args, **kwargs):
+        # adrf decides per request by walking the class's members (~0.5 ms);
+        # these views are always async.
+        return self.async_dispatch(request, *args, **kwargs)
+
     async def async_dispatch(self, request, *args, **kwargs):
         self.args = args
         self.kwargs = kwargs
