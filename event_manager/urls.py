@@ -5,6 +5,8 @@ from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, 
 from rest_framework.routers import SimpleRouter
 
 from events.views import CalendarFeedView, CalendarTokenView, EventCalendarView, EventViewSet, MyRegistrationsView
+from notifications.views import NotificationPreferencesView, NotificationViewSet
+from users.pagination import SkipLimitPagination
 from users.views import LoginView, RegisterView, UserViewSet, VerifyEmailView
 
 from .docs_assets import favicon, redoc_bundle
@@ -43,6 +45,26 @@ urlpatterns = [
     re_path(r"^users/me/registrations/?$", MyRegistrationsView.as_view(), name="my-registrations"),
     re_path(r"^users/me/calendar-token/?$", CalendarTokenView.as_view(), name="calendar-token"),
     re_path(r"^users/me/events\.ics/?$", CalendarFeedView.as_view(), name="calendar-feed"),
+    # notifications/ never imports users/: its list gets the users list's page shape from here.
+    re_path(
+        r"^notifications/?$",
+        NotificationViewSet.as_view({"get": "list"}, pagination_class=SkipLimitPagination),
+        name="notification-list",
+    ),
+    re_path(
+        r"^notifications/read-all/?$", NotificationViewSet.as_view({"post": "read_all"}), name="notification-read-all"
+    ),
+    re_path(
+        r"^notifications/(?P<pk>[0-9]{1,18})/read/?$",
+        NotificationViewSet.as_view({"post": "read"}),
+        name="notification-read",
+    ),
+    # Before the users router, which would take "me" for a user id.
+    re_path(
+        r"^users/me/notification-preferences/?$",
+        NotificationPreferencesView.as_view(),
+        name="notification-preferences",
+    ),
     path("", include(router.urls)),
 ]
 

@@ -1,7 +1,8 @@
 from django.contrib import admin, messages
 
-from .models import OutgoingEmail
-from .services import email_requeue
+from .forms import NotificationPreferenceForm
+from .models import Notification, NotificationPreference, OutgoingEmail
+from .services import email_requeue, notification_mark_all_read
 
 
 @admin.register(OutgoingEmail)
@@ -27,3 +28,91 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
     def send_again(self, request, queryset):
         queued = email_requeue(queryset)
         self.message_user(request, f"Queued {queued} email(s).", messages.SUCCESS)
+
+
+class RecipientFilter(admin.SimpleListFilter):
+    """Staff see their own notifications first; "Everyone" (or a recipient in the URL) inspects anyone's."""
+
+    title = "recipient"
+    parameter_name = "whose"
+
+    def lookups(self, request, model_admin):
+        return [("all", "Everyone")]
+
+    def choices(self, changelist):
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": "Mine",
+        }
+        yield from (choice for choice in super().choices(changelist) if choice["display"] != "All")
+
+    def queryset(self, request, queryset):
+        if self.value() == "all" or "recipient__id__exact" in request.GET:
+            return queryset
+        return queryset.filter(recipient=request.user)
+
+
+class ReadFilter(admin.SimpleListFilter):
+    title = "read"
+    parameter_name = "read"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Unread"), ("yes", "Read")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("no", "yes"):
+            return queryset.filter(read_at__isnull=self.value() == "no")
+        return queryset
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """In-app notifications. Read-only: they are written by `notify`; a recipient marks their own read."""
+
+    list_display = ("title", "kind", "recipient", "is_read", "created_at")
+    list_filter = (RecipientFilter, ReadFilter, "kind", "created_at")
+    search_fields = ("recipient__email", "title")
+    date_hierarchy = "created_at"
+    list_select_related = ("recipient",)
+    show_full_result_count = False
+    readonly_fields = ("recipient", "kind", "title", "body", "link", "actor", "read_at", "created_at")
+    exclude = ("dedupe_key",)
+    actions = ("mark_read",)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(boolean=True, description="read")
+    def is_read(self, obj):
+        return obj.read_at is not None
+
+    @admin.action(description="Mark as read (your own only)", permissions=["view"])
+    def mark_read(self, request, queryset):
+        marked = notification_mark_all_read(recipient=request.user, notifications=queryset)
+        others = queryset.exclude(recipient=request.user).count()
+        message = f"Marked {marked} notification(s) read."
+        if others:
+            message += f" {others} belong to someone else and were left as they are."
+        self.message_user(request, message, messages.SUCCESS)
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    """Choices members made (kinds with no row use their defaults); changed through their API or here."""
+
+    list_display = ("user", "kind", "email", "in_app", "digest", "updated_at")
+    list_filter = ("kind", "email", "in_app", "digest")
+    search_fields = ("user__email",)
+    list_select_related = ("user",)
+    raw_id_fields = ("user",)
+    form = NotificationPreferenceForm

@@ -28,8 +28,9 @@ from django.utils import timezone
 from kombu.exceptions import KombuError
 
 from .messages import DIGEST_KIND, build_message, in_app_fields
-from .models import EmailStatus, Notification, NotificationPreference, OutgoingEmail
-from .registry import DAILY, EMAIL, IMMEDIATELY, IN_APP, Kind, get_kind
+from .models import EmailStatus, Notification, OutgoingEmail
+from .preferences import choices_for
+from .registry import DAILY, get_kind
 
 logger = logging.getLogger(__name__)
 
@@ -45,40 +46,6 @@ def _eager_inline_max() -> int:
 # What publishing a task raises when the broker is unreachable (kombu wraps most
 # transport errors in OperationalError; socket errors can escape it).
 BROKER_ERRORS = (KombuError, OSError)
-
-
-# --- Preferences ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Choice:
-    """What a recipient receives for one kind: the kind's defaults, their row, and the locks."""
-
-    email: bool
-    in_app: bool
-    digest: str
-
-
-def preference_choice(kind: Kind, row: NotificationPreference | None) -> Choice:
-    """Effective choice: a mandatory kind is always on; digest only applies to non-urgent kinds."""
-    if kind.mandatory:
-        return Choice(email=EMAIL in kind.channels, in_app=IN_APP in kind.channels, digest=IMMEDIATELY)
-    email = kind.default_email if row is None else row.email
-    in_app = kind.default_in_app if row is None else row.in_app
-    digest = kind.default_digest if row is None else row.digest
-    return Choice(
-        email=email and EMAIL in kind.channels,
-        in_app=in_app and IN_APP in kind.channels,
-        digest=digest if kind.digestible else IMMEDIATELY,
-    )
-
-
-def _choices_for(kind: Kind, user_ids: list) -> dict:
-    """{user_id: Choice} in one query (none for a mandatory kind)."""
-    rows = {}
-    if not kind.mandatory:
-        rows = {row.user_id: row for row in NotificationPreference.objects.filter(kind=kind.key, user_id__in=user_ids)}
-    return {user_id: preference_choice(kind, rows.get(user_id)) for user_id in user_ids}
 
 
 # --- notify ---------------------------------------------------------------------
@@ -138,7 +105,7 @@ def notify(
     """
     spec = get_kind(kind)
     context = _json_context(context)
-    choice = _choices_for(spec, [recipient.pk])[recipient.pk]
+    choice = choices_for(spec, [recipient.pk])[recipient.pk]
     notification = email = None
     if choice.in_app:
         notification = _create_once(
@@ -190,7 +157,7 @@ def notify_many(
     to_queue = []
     for start in range(0, len(people), BATCH_SIZE):
         batch = people[start : start + BATCH_SIZE]
-        choices = _choices_for(spec, [pk for pk, _ in batch])
+        choices = choices_for(spec, [pk for pk, _ in batch])
         keys = {pk: _row_key(kind, pk, dedupe_key) for pk, _ in batch}
         notifications = [
             Notification(recipient_id=pk, kind=kind, actor=actor, dedupe_key=keys[pk], **title_body_link)
@@ -395,6 +362,7 @@ def notification_mark_read(*, recipient, notification_id) -> Notification:
     return notification
 
 
-def notification_mark_all_read(*, recipient) -> int:
-    """Mark every unread notification of the recipient read; return how many changed."""
-    return Notification.objects.filter(recipient=recipient, read_at__isnull=True).update(read_at=timezone.now())
+def notification_mark_all_read(*, recipient, notifications=None) -> int:
+    """Mark the recipient's unread notifications (all, or those among `notifications`) read; return how many."""
+    queryset = Notification.objects.all() if notifications is None else notifications
+    return queryset.filter(recipient=recipient, read_at__isnull=True).update(read_at=timezone.now())

@@ -13,6 +13,7 @@ pytestmark = pytest.mark.django_db
 AUTH_TAG = "Login and Registration"
 USERS_TAG = "User Management Requires (Admin or Manager Roles)"
 HEALTH_TAG = "Health"
+NOTIFICATIONS_TAG = "Notifications"
 EXPECTED_OPERATIONS = {
     ("/register/", "post"): AUTH_TAG,
     ("/login/", "post"): AUTH_TAG,
@@ -24,6 +25,11 @@ EXPECTED_OPERATIONS = {
     ("/users/{id}/", "patch"): USERS_TAG,
     ("/users/{id}/", "delete"): USERS_TAG,
     ("/health/", "get"): HEALTH_TAG,
+    ("/notifications/", "get"): NOTIFICATIONS_TAG,
+    ("/notifications/{id}/read/", "post"): NOTIFICATIONS_TAG,
+    ("/notifications/read-all/", "post"): NOTIFICATIONS_TAG,
+    ("/users/me/notification-preferences/", "get"): NOTIFICATIONS_TAG,
+    ("/users/me/notification-preferences/", "put"): NOTIFICATIONS_TAG,
 }
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 CDN_HOSTS = ("cdn.jsdelivr", "unpkg", "cdnjs", "googleapis", "gstatic", "cloudflare")
@@ -164,7 +170,7 @@ def test_one_security_scheme_the_oauth2_password_flow(schema):
 def test_user_endpoints_need_the_scheme_and_public_ones_none(schema):
     for path, method, operation in operations(schema):
         security = operation.get("security", [])
-        if EXPECTED_OPERATIONS.get((path, method)) == USERS_TAG:
+        if EXPECTED_OPERATIONS.get((path, method)) in (USERS_TAG, NOTIFICATIONS_TAG):
             assert security == [{"OAuth2PasswordBearer": []}], (path, method, security)
         elif (path, method) in EXPECTED_OPERATIONS:
             assert security in ([], [{}]), (path, method, security)

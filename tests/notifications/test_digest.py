@@ -1,0 +1,108 @@
+"""The daily digest against the real database: held emails gathered into one per member, once a day."""
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from notifications.models import EmailStatus, NotificationPreference, OutgoingEmail
+from notifications.registry import DAILY
+from notifications.services import digest_send, notify
+from tests.factories import UserFactory
+
+from .conftest import PLAIN, URGENT
+from .test_email import free_port, use_smtp
+
+pytestmark = pytest.mark.django_db
+
+
+def hold(user, name, capture):
+    with capture(execute=True):
+        return notify(recipient=user, kind=PLAIN, context={"name": name, "starts": "18:00", "event_id": name}).email
+
+
+def run_digests():
+    out = StringIO()
+    call_command("send_digests", stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def daily_member(db):
+    member = UserFactory()
+    NotificationPreference.objects.create(user=member, kind=PLAIN, digest=DAILY)
+    return member
+
+
+def test_one_digest_per_member_lists_every_held_item(
+    daily_member, mailoutbox, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
+    other = UserFactory()
+    NotificationPreference.objects.create(user=other, kind=PLAIN, digest=DAILY)
+    held = [hold(daily_member, name, django_capture_on_commit_callbacks) for name in ("Meetup", "Workshop")]
+    hold(other, "Conference", django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(recipient=daily_member, kind=URGENT, context={"what": "login"})  # urgent: not held
+    assert [message.subject for message in mailoutbox] == ["Security: login"]
+    mailoutbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert "Queued 2 digest(s)." in run_digests()
+
+    assert sorted(message.to[0] for message in mailoutbox) == sorted([daily_member.email, other.email])
+    mine = next(message for message in mailoutbox if message.to == [daily_member.email])
+    assert mine.subject == "Your Event Manager digest: 2 updates"
+    assert "Meetup changed" in mine.body and "Workshop changed" in mine.body
+    assert "It now starts at 18:00." in mine.body
+    assert "/events/Meetup" in mine.alternatives[0].content
+    digest = OutgoingEmail.objects.get(user=daily_member, kind="notifications.digest")
+    assert digest.status == EmailStatus.SENT
+    for email in held:
+        email.refresh_from_db()
+        assert (email.status, email.digest_id) == (EmailStatus.DIGESTED, digest.pk)
+
+
+def test_running_twice_a_day_mails_once(daily_member, mailoutbox, django_capture_on_commit_callbacks):
+    hold(daily_member, "Meetup", django_capture_on_commit_callbacks)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run_digests()
+    hold(daily_member, "Later the same day", django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert "Queued 0 digest(s)." in run_digests()
+
+    assert len(mailoutbox) == 1
+    late = OutgoingEmail.objects.get(context__name="Later the same day")
+    assert late.status == EmailStatus.HELD  # waits for tomorrow's digest
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert digest_send(now=timezone.now() + timedelta(days=1)) == 1
+    assert len(mailoutbox) == 2
+    assert "Later the same day changed" in mailoutbox[1].body
+
+
+def test_no_held_items_no_digest(verified_user, mailoutbox):
+    assert "Queued 0 digest(s)." in run_digests()
+    assert mailoutbox == []
+    assert not OutgoingEmail.objects.exists()
+
+
+def test_a_digest_that_failed_is_retried_by_the_sweep_not_rebuilt(
+    daily_member, mailoutbox, settings, django_capture_on_commit_callbacks
+):
+    hold(daily_member, "Meetup", django_capture_on_commit_callbacks)
+    use_smtp(settings, free_port())  # an SMTP server that is down
+    with django_capture_on_commit_callbacks(execute=True):
+        run_digests()
+    digest = OutgoingEmail.objects.get(kind="notifications.digest")
+    assert digest.status == EmailStatus.FAILED
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    call_command("send_pending_emails", "--older-than", "0", stdout=StringIO())
+
+    digest.refresh_from_db()
+    assert digest.status == EmailStatus.SENT
+    assert len(mailoutbox) == 1
+    assert OutgoingEmail.objects.filter(kind="notifications.digest").count() == 1
