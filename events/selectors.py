@@ -115,11 +115,8 @@ def with_waitlist_rank(queryset):
     )
 
 
-def event_registrations(*, event_id, statuses=None):
-    """The attendee list: seats in registration order, then the waiting list in order, then cancellations."""
-    queryset = with_waitlist_rank(Registration.objects.filter(event_id=event_id).select_related("user"))
-    if statuses:
-        queryset = queryset.filter(status__in=statuses)
+def in_attendee_order(queryset):
+    """Seats in registration order, then the waiting list in order, then cancellations."""
     group = Case(
         When(status__in=SEAT_STATUSES, then=Value(0)),
         When(status=RegistrationStatus.WAITLISTED, then=Value(1)),
@@ -127,6 +124,14 @@ def event_registrations(*, event_id, statuses=None):
         output_field=IntegerField(),
     )
     return queryset.alias(group=group).order_by("group", "waitlist_position", "created_at", "id")
+
+
+def event_registrations(*, event_id, statuses=None):
+    """The attendee list, with each waiting person's rank, in attendee order."""
+    queryset = with_waitlist_rank(Registration.objects.filter(event_id=event_id).select_related("user"))
+    if statuses:
+        queryset = queryset.filter(status__in=statuses)
+    return in_attendee_order(queryset)
 
 
 def waitlist(*, event_id):
