@@ -9,7 +9,7 @@ PORT   ?= 8000
 MANAGE := $(BIN)/python manage.py
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run serve test lint check bench clean
+.PHONY: help install install-dev chromium run serve test lint check bench clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -44,7 +44,24 @@ serve: install  ## Production-like: collectstatic, migrate, gunicorn (needs SECR
 	$(MANAGE) migrate --noinput
 	$(BIN)/gunicorn -c deploy/gunicorn.conf.py event_manager.wsgi:application
 
-test: install-dev  ## Run the whole test suite (DATABASE_URL picks the database)
+# The browser tests (tests/browser) drive Debian's chromium; installed with apt-get when
+# missing (as root), else `make test` stops saying how to get it. Never skipped.
+CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM
+chromium:  ## Install Debian's chromium for the browser tests when missing (apt-get, as root)
+	@test -x "$(CHROMIUM)" || { \
+	  echo "Installing chromium for the browser tests (apt-get install chromium)..."; \
+	  command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] \
+	    && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+	    && test -x "$(CHROMIUM)"; \
+	} || { \
+	  echo "The browser tests need chromium at $(CHROMIUM). Install it as root with" >&2; \
+	  echo "  apt-get update && apt-get install -y chromium" >&2; \
+	  echo "or point CHROMIUM=/path/to/chromium at a Chromium binary." >&2; \
+	  exit 1; \
+	}
+
+test: install-dev chromium  ## Run the whole test suite (DATABASE_URL picks the database)
 	$(BIN)/python -m pytest --cov=users --cov=notifications --cov=event_manager --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 lint: install-dev  ## ruff
