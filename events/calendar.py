@@ -7,7 +7,7 @@ already hold instead of adding a second one; a cancelled event is sent with
 STATUS:CANCELLED so it is struck out rather than left standing.
 """
 
-from datetime import UTC
+from datetime import UTC, timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -69,7 +69,7 @@ def event_ics(event: Event) -> bytes:
 def feed_ics(events, *, name: str = "Event Manager") -> bytes:
     """Many events (a user's feed) as one calendar."""
     calendar = _calendar(name)
-    calendar.add("refresh-interval", "PT1H", parameters={"VALUE": "DURATION"})
+    calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", "PT1H")
     for event in events:
         calendar.add_component(_vevent(event))
