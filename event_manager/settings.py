@@ -279,11 +279,19 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayRequestDuration": True},
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"RoleEnum": "users.models.Role"},
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "users.models.Role",
+        "EventStatusEnum": "events.models.EventStatus",
+        "EventKindEnum": "events.models.EventKind",
+        "RegistrationStatusEnum": "events.models.RegistrationStatus",
+    },
     "TAGS": [
         {"name": "Login and Registration", "description": "Anyone may call these."},
         {"name": "User Management Requires (Admin or Manager Roles)", "description": "ADMIN or MANAGER token."},
         {"name": "Health", "description": "Liveness and database reachability."},
+        {"name": "Events", "description": "Managers publish, other managers approve, members see approved events."},
+        {"name": "Event registrations", "description": "Register, the waiting list, attendee lists and check-in."},
+        {"name": "Calendar", "description": ".ics files and your personal calendar feed."},
     ],
 }
 

@@ -31,6 +31,33 @@ EXPECTED_OPERATIONS = {
     ("/users/me/notification-preferences/", "get"): NOTIFICATIONS_TAG,
     ("/users/me/notification-preferences/", "put"): NOTIFICATIONS_TAG,
 }
+EVENTS_TAG, REGISTRATIONS_TAG, CALENDAR_TAG = "Events", "Event registrations", "Calendar"
+EXPECTED_OPERATIONS.update(
+    {
+        ("/events/", "get"): EVENTS_TAG,
+        ("/events/", "post"): EVENTS_TAG,
+        ("/events/{id}/", "get"): EVENTS_TAG,
+        ("/events/{id}/", "put"): EVENTS_TAG,
+        ("/events/{id}/", "patch"): EVENTS_TAG,
+        ("/events/{id}/", "delete"): EVENTS_TAG,
+        ("/events/{id}/submit/", "post"): EVENTS_TAG,
+        ("/events/{id}/approve/", "post"): EVENTS_TAG,
+        ("/events/{id}/reject/", "post"): EVENTS_TAG,
+        ("/events/{id}/cancel/", "post"): EVENTS_TAG,
+        ("/events/{id}/registrations/", "get"): REGISTRATIONS_TAG,
+        ("/events/{id}/registrations/", "post"): REGISTRATIONS_TAG,
+        ("/events/{id}/registrations/me/", "get"): REGISTRATIONS_TAG,
+        ("/events/{id}/registrations/me/", "delete"): REGISTRATIONS_TAG,
+        ("/events/{id}/registrations/{user_id}/check-in/", "post"): REGISTRATIONS_TAG,
+        ("/events/{id}/registrations.csv/", "get"): REGISTRATIONS_TAG,
+        ("/users/me/registrations/", "get"): REGISTRATIONS_TAG,
+        ("/events/{id}.ics/", "get"): CALENDAR_TAG,
+        ("/users/me/calendar-token/", "post"): CALENDAR_TAG,
+        ("/users/me/calendar-token/", "delete"): CALENDAR_TAG,
+        ("/users/me/events.ics/", "get"): CALENDAR_TAG,
+    }
+)
+PROTECTED_EVENT_TAGS = (EVENTS_TAG, REGISTRATIONS_TAG)
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 CDN_HOSTS = ("cdn.jsdelivr", "unpkg", "cdnjs", "googleapis", "gstatic", "cloudflare")
 
@@ -170,7 +197,10 @@ def test_one_security_scheme_the_oauth2_password_flow(schema):
 def test_user_endpoints_need_the_scheme_and_public_ones_none(schema):
     for path, method, operation in operations(schema):
         security = operation.get("security", [])
-        if EXPECTED_OPERATIONS.get((path, method)) in (USERS_TAG, NOTIFICATIONS_TAG):
+        if EXPECTED_OPERATIONS.get((path, method)) in (USERS_TAG, NOTIFICATIONS_TAG) or (
+            EXPECTED_OPERATIONS.get((path, method)) in PROTECTED_EVENT_TAGS
+            or (EXPECTED_OPERATIONS.get((path, method)) == CALENDAR_TAG and path != "/users/me/events.ics/")
+        ):
             assert security == [{"OAuth2PasswordBearer": []}], (path, method, security)
         elif (path, method) in EXPECTED_OPERATIONS:
             assert security in ([], [{}]), (path, method, security)
