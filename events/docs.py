@@ -181,7 +181,7 @@ event_viewset = {
     ),
     "update": extend_schema(
         tags=[EVENTS_TAG],
-        summary="Edit an event (partial)",
+        summary="Edit an event",
         description=(
             "The creator, a manager or an admin. Changing the time, place or capacity of an APPROVED event "
             "sends it back to PENDING unless you are an ADMIN; registrants are emailed when the time or place "
@@ -192,6 +192,14 @@ event_viewset = {
         examples=[
             OpenApiExample("Move it an hour later", value={"starts_at": "2026-12-03T18:00:00Z"}, request_only=True)
         ],
+    ),
+    "partial_update": extend_schema(
+        tags=[EVENTS_TAG],
+        summary="Edit an event (PATCH)",
+        description="The same as PUT: only the fields sent change.",
+        request=EventUpdateSerializer,
+        responses={200: EVENT_OUT, 400: VALIDATION, 403: FORBIDDEN, **COMMON},
+        examples=[OpenApiExample("More seats", value={"capacity": 40}, request_only=True)],
     ),
     "destroy": extend_schema(
         tags=[EVENTS_TAG],
@@ -223,31 +231,59 @@ event_viewset = {
         request=CancelSerializer,
         examples=[OpenApiExample("Reason", value={"reason": "The speaker is ill."}, request_only=True)],
     ),
-    "registrations": extend_schema(
-        tags=[REGISTRATIONS_TAG],
-        summary="Register (POST) / attendee list (GET)",
-        description=(
-            "POST registers the caller: CONFIRMED while seats are left, else WAITLISTED in arrival order "
-            "(verified members only, inside the registration window, pro-only events for professionals). "
-            "GET (creator, managers, admins) lists seats, then the waiting list in order, then cancellations."
+    "registrations": [
+        extend_schema(
+            methods=["POST"],
+            tags=[REGISTRATIONS_TAG],
+            summary="Register for an event",
+            description=(
+                "Registers the caller: CONFIRMED while seats are left, else WAITLISTED in arrival order. "
+                "Verified members only, inside the registration window, never for a started or cancelled "
+                "event; pro-only events need professional status. The confirmation email carries an .ics."
+            ),
+            request=None,
+            responses={
+                201: REGISTRATION_OUT,
+                400: _error("Registration refused", "This event is for professional members only."),
+                409: _error("Already registered", "You are already registered for this event."),
+                **COMMON,
+            },
         ),
-        request=None,
-        responses={
-            200: RegistrationSerializer(many=True),
-            201: REGISTRATION_OUT,
-            400: _error("Registration refused", "This event is for professional members only."),
-            403: _error("Not allowed", "Only the event's creator, managers and admins may see the attendee list."),
-            409: _error("Already registered", "You are already registered for this event."),
-            **COMMON,
-        },
-    ),
-    "my_registration": extend_schema(
-        tags=[REGISTRATIONS_TAG],
-        summary="Your registration (GET) / cancel it (DELETE)",
-        description="Cancelling a seat gives it to the first person waiting, in the same transaction.",
-        request=None,
-        responses={200: REGISTRATION_OUT, 204: None, 400: TRANSITION, **COMMON},
-    ),
+        extend_schema(
+            methods=["GET"],
+            tags=[REGISTRATIONS_TAG],
+            summary="Attendee list",
+            description=(
+                "The event's creator, managers and admins: seats in registration order, then the waiting "
+                "list in order (with each person's place), then cancellations. `?skip=&limit=` pages."
+            ),
+            responses={
+                200: RegistrationSerializer(many=True),
+                400: _error("Bad paging parameters", "skip: Ensure this value is greater than or equal to 0."),
+                403: _error("Not allowed", "Only the event's creator, managers and admins may see the attendee list."),
+                **COMMON,
+            },
+        ),
+    ],
+    "my_registration": [
+        extend_schema(
+            methods=["GET"],
+            tags=[REGISTRATIONS_TAG],
+            summary="Your registration for an event",
+            responses={200: REGISTRATION_OUT, **COMMON},
+        ),
+        extend_schema(
+            methods=["DELETE"],
+            tags=[REGISTRATIONS_TAG],
+            summary="Cancel your registration",
+            description="A freed seat goes to the first person waiting, in the same transaction, who is emailed.",
+            responses={
+                204: None,
+                400: _error("Too late", "This event is over; its registrations can no longer be cancelled."),
+                **COMMON,
+            },
+        ),
+    ],
     "check_in": extend_schema(
         tags=[REGISTRATIONS_TAG],
         summary="Check a registrant in (staff)",
@@ -295,7 +331,11 @@ my_registrations = extend_schema(
     tags=[REGISTRATIONS_TAG],
     summary="Your registrations",
     description="Newest event first, with each event's summary; `?skip=&limit=` pages.",
-    responses={200: MyRegistrationItemSerializer(many=True), 401: UNAUTHORIZED},
+    responses={
+        200: MyRegistrationItemSerializer(many=True),
+        400: _error("Bad paging parameters", "limit: Ensure this value is greater than or equal to 1."),
+        401: UNAUTHORIZED,
+    },
 )
 
 calendar_token_create = extend_schema(
