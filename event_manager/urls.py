@@ -6,7 +6,19 @@ from rest_framework.routers import SimpleRouter
 
 from events.views import CalendarFeedView, CalendarTokenView, EventCalendarView, EventViewSet, MyRegistrationsView
 from notifications.views import NotificationPreferencesView, NotificationViewSet
+from users.account_views import MePasswordView, MeView
+from users.admin_views import PasswordResetCompleteView, PasswordResetConfirmView, PasswordResetDoneView
+from users.admin_views import PasswordResetView as AdminPasswordResetView
+from users.audit_views import AuditViewSet
 from users.pagination import SkipLimitPagination
+from users.token_views import (
+    LogoutAllView,
+    LogoutView,
+    PasswordResetConfirmAPIView,
+    PasswordResetView,
+    TokenRefreshView,
+    VerificationResendView,
+)
 from users.views import LoginView, RegisterView, UserViewSet, VerifyEmailView
 
 from .docs_assets import favicon, redoc_bundle
@@ -32,7 +44,19 @@ admin.site.index_title = "Community records"
 urlpatterns = [
     re_path(r"^register/?$", RegisterView.as_view(), name="register"),
     re_path(r"^login/?$", LoginView.as_view(), name="login"),
+    re_path(r"^verify-email/resend/?$", VerificationResendView.as_view(), name="verify-email-resend"),
     re_path(r"^verify-email/(?P<user_id>[^/]+)/(?P<token>[^/]+)/?$", VerifyEmailView.as_view(), name="verify-email"),
+    re_path(r"^token/refresh/?$", TokenRefreshView.as_view(), name="token-refresh"),
+    re_path(r"^logout/all/?$", LogoutAllView.as_view(), name="logout-all"),
+    re_path(r"^logout/?$", LogoutView.as_view(), name="logout"),
+    re_path(r"^password-reset/confirm/?$", PasswordResetConfirmAPIView.as_view(), name="password-reset-confirm"),
+    re_path(r"^password-reset/?$", PasswordResetView.as_view(), name="password-reset"),
+    re_path(r"^audit/?$", AuditViewSet.as_view({"get": "list"}), name="audit-list"),
+    # Django's own reset pages: the admin login's "Forgot your password?" and the emailed link.
+    path("admin/password_reset/", AdminPasswordResetView.as_view(), name="admin_password_reset"),
+    path("admin/password_reset/done/", PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path("reset/<uidb64>/<token>/", PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
+    path("reset/done/", PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     re_path(r"^health/?$", HealthView.as_view(), name="health"),
     re_path(r"^openapi\.json/?$", SpectacularJSONAPIView.as_view(), name="schema"),
     re_path(r"^docs/?$", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
@@ -40,6 +64,9 @@ urlpatterns = [
     re_path(r"^redoc/redoc\.standalone\.js$", redoc_bundle, name="redoc-bundle"),
     re_path(r"^favicon\.ico$", favicon, name="favicon"),
     path("admin/", admin.site.urls),
+    # /users/me… before the users router, so `me` is never taken for an id.
+    re_path(r"^users/me/password/?$", MePasswordView.as_view(), name="me-password"),
+    re_path(r"^users/me/?$", MeView.as_view(), name="me"),
     path("", RedirectView.as_view(url="/docs", permanent=False)),
     re_path(r"^events/(?P<pk>[^/.]+)\.ics/?$", EventCalendarView, name="event-calendar"),
     re_path(r"^users/me/registrations/?$", MyRegistrationsView.as_view(), name="my-registrations"),

@@ -31,6 +31,27 @@ EXPECTED_OPERATIONS = {
     ("/users/me/notification-preferences/", "get"): NOTIFICATIONS_TAG,
     ("/users/me/notification-preferences/", "put"): NOTIFICATIONS_TAG,
 }
+ACCOUNT_TAG = "My Account (any logged-in user)"
+AUDIT_TAG = "Audit trail (Admin)"
+EXPECTED_OPERATIONS.update(
+    {
+        ("/users/me/", "get"): ACCOUNT_TAG,
+        ("/users/me/", "put"): ACCOUNT_TAG,
+        ("/users/me/", "patch"): ACCOUNT_TAG,
+        ("/users/me/", "delete"): ACCOUNT_TAG,
+        ("/users/me/password/", "post"): ACCOUNT_TAG,
+        ("/logout/all/", "post"): ACCOUNT_TAG,
+        ("/token/refresh/", "post"): AUTH_TAG,
+        ("/logout/", "post"): AUTH_TAG,
+        ("/password-reset/", "post"): AUTH_TAG,
+        ("/password-reset/confirm/", "post"): AUTH_TAG,
+        ("/verify-email/resend/", "post"): AUTH_TAG,
+        ("/users/{id}/unlock/", "post"): USERS_TAG,
+        ("/users/{id}/professional/", "post"): USERS_TAG,
+        ("/users/{id}/audit/", "get"): AUDIT_TAG,
+        ("/audit/", "get"): AUDIT_TAG,
+    }
+)
 EVENTS_TAG, REGISTRATIONS_TAG, CALENDAR_TAG = "Events", "Event registrations", "Calendar"
 EXPECTED_OPERATIONS.update(
     {
@@ -197,7 +218,7 @@ def test_one_security_scheme_the_oauth2_password_flow(schema):
 def test_user_endpoints_need_the_scheme_and_public_ones_none(schema):
     for path, method, operation in operations(schema):
         security = operation.get("security", [])
-        if EXPECTED_OPERATIONS.get((path, method)) in (USERS_TAG, NOTIFICATIONS_TAG) or (
+        if EXPECTED_OPERATIONS.get((path, method)) in (USERS_TAG, NOTIFICATIONS_TAG, ACCOUNT_TAG, AUDIT_TAG) or (
             EXPECTED_OPERATIONS.get((path, method)) in PROTECTED_EVENT_TAGS
             or (EXPECTED_OPERATIONS.get((path, method)) == CALENDAR_TAG and path != "/users/me/events.ics/")
         ):

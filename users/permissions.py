@@ -33,3 +33,12 @@ class RoleChangeRequiresAdmin(BasePermission):
         if request.method in ("POST", "PUT", "PATCH") and isinstance(request.data, dict) and "role" in request.data:
             return request.user.role == Role.ADMIN
         return True
+
+
+class IsAdmin(BasePermission):
+    """ADMIN role only."""
+
+    message = "Only admins may do this."
+
+    def has_permission(self, request, view):
+        return bool(request.user and request.user.is_authenticated and request.user.role == Role.ADMIN)

@@ -76,9 +76,22 @@ class UserSerializer(serializers.ModelSerializer):
         prefix = reverse("user-list") + "/"
         return request.build_absolute_uri(prefix) if request else settings.SERVER_BASE_URL + prefix
 
+    @functools.cached_property
+    def _caller_role(self) -> str | None:
+        """The role of whoever asked (None without a request: every link is listed)."""
+        root = self.root
+        request = root.context.get("request") if root is not None else None
+        caller = getattr(request, "user", None)
+        return getattr(caller, "role", None) if caller is not None else None
+
     @extend_schema_field(LinkSerializer(many=True))
     def get_links(self, user):
-        return user_links(f"{self._users_prefix}{user.pk}")
+        """Only the actions the caller may perform: a MANAGER sees no update or delete on an ADMIN."""
+        links = user_links(f"{self._users_prefix}{user.pk}")
+        role = self._caller_role
+        if role not in (None, Role.ADMIN) and (role != Role.MANAGER or user.role == Role.ADMIN):
+            return links[:1]
+        return links
 
     def to_representation(self, user):
         data = {"id": str(user.pk), "email": user.email, "nickname": user.nickname}

@@ -4,8 +4,13 @@ handlers are coroutines that reach the services through `call` (database) and
 
 import uuid
 
+from django.conf import settings
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema_view
 from rest_framework import status
+from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -14,16 +19,16 @@ from event_manager.api import APIView, GenericViewSet
 from event_manager.concurrency import call, offload
 from event_manager.parsers import FormParser, JSONParser, MultiPartParser
 
-from . import docs
-from .authentication import access_token_for
+from . import account_docs, docs
+from .account_serializers import AccountSerializer, AuditEventSerializer, ProfessionalSerializer
+from .filters import UserFilter
 from .models import User
 from .pagination import SkipLimitPagination
-from .permissions import CanManageTarget, IsAdminOrManager, RoleChangeRequiresAdmin
+from .permissions import CanManageTarget, IsAdmin, IsAdminOrManager, RoleChangeRequiresAdmin
 from .selectors import user_count
 from .serializers import (
     LoginSerializer,
     RegisterSerializer,
-    TokenSerializer,
     UserCreateSerializer,
     UserSerializer,
     UserUpdateSerializer,
@@ -36,9 +41,12 @@ from .services import (
     user_delete,
     user_login,
     user_register,
+    user_set_professional,
+    user_unlock,
     user_update,
     user_verify_email,
 )
+from .sessions import session_start
 from .throttling import AuthRateThrottle, ThrottleUnauthenticatedWritesMixin
 
 
@@ -56,7 +64,7 @@ class RegisterView(PublicAPIView):
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = await offload(user_register, **serializer.validated_data)
-        return Response(UserSerializer(user, context={"request": request}).data, status=status.HTTP_201_CREATED)
+        return Response(AccountSerializer(user, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
 class VerifyEmailView(PublicAPIView):
@@ -69,14 +77,33 @@ class VerifyEmailView(PublicAPIView):
         try:
             await call(user_verify_email, user_id=user_id, token=token)
         except InvalidVerificationToken as exc:
+            if _wants_html(request):
+                return _verification_page(exc.reason, status=status.HTTP_400_BAD_REQUEST)
             return Response({"detail": exc.message}, status=status.HTTP_400_BAD_REQUEST)
+        if _wants_html(request):
+            return _verification_page("ok")
         return Response({"message": "Email verified successfully"})
+
+
+def _wants_html(request) -> bool:
+    """A browser (Accept: text/html before any JSON) gets a page; API clients keep JSON."""
+    accept = request.META.get("HTTP_ACCEPT", "")
+    html, json = accept.find("text/html"), accept.find("application/json")
+    return html != -1 and (json == -1 or html < json)
+
+
+def _verification_page(outcome: str, status: int = 200) -> HttpResponse:
+    """The small styled page a verification link opens in a browser."""
+    content = render_to_string(
+        "users/verify_email_result.html", {"outcome": outcome, "server_base_url": settings.SERVER_BASE_URL}
+    )
+    return HttpResponse(content, status=status, content_type="text/html; charset=utf-8")
 
 
 class LoginView(PublicAPIView):
     parser_classes = [FormParser, MultiPartParser, JSONParser]
 
-    @docs.login
+    @account_docs.login
     async def post(self, request):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -92,16 +119,7 @@ class LoginView(PublicAPIView):
             )
         except AccountLocked as exc:
             return Response({"detail": exc.message}, status=status.HTTP_400_BAD_REQUEST)
-        token = access_token_for(user)
-        return Response(
-            TokenSerializer(
-                {
-                    "access_token": str(token),
-                    "token_type": "bearer",
-                    "expires_in": int(token.lifetime.total_seconds()),
-                }
-            ).data
-        )
+        return Response(await call(session_start, user=user))
 
 
 @extend_schema_view(**docs.user_viewset)
@@ -112,12 +130,21 @@ class UserViewSet(ThrottleUnauthenticatedWritesMixin, GenericViewSet):
     serializer_class = UserSerializer
     permission_classes = [IsAuthenticated, IsAdminOrManager, RoleChangeRequiresAdmin, CanManageTarget]
     pagination_class = SkipLimitPagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = UserFilter
 
     def count_rows(self, queryset):
         return user_count(queryset)
 
+    def filter_queryset(self, queryset):
+        """The list's filters (users/filters.py) apply to the list only, not to one user's lookup."""
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
+
+    def _page(self):
+        return self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+
     async def list(self, request):
-        page = await call(self.paginate_queryset, self.get_queryset())
+        page = await call(self._page)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     async def retrieve(self, request, pk=None):
@@ -144,3 +171,36 @@ class UserViewSet(ThrottleUnauthenticatedWritesMixin, GenericViewSet):
         user = await call(self.get_object)
         await call(user_delete, actor=request.user, user=user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @account_docs.unlock
+    @action(detail=True, methods=["post"])
+    async def unlock(self, request, pk=None):
+        user = await call(self.get_object)
+        changed = await call(user_unlock, actor=request.user, user=user)
+        message = "Account unlocked; its sessions stay ended." if changed else "The account was not locked."
+        return Response({"message": message, "user": self.get_serializer(user).data})
+
+    @account_docs.professional
+    @action(detail=True, methods=["post"])
+    async def professional(self, request, pk=None):
+        serializer = ProfessionalSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = await call(self.get_object)
+        changed = await call(user_set_professional, actor=request.user, user=user, **serializer.validated_data)
+        granted = serializer.validated_data["is_professional"]
+        if not changed:
+            message = "Nothing changed: " + ("already professional." if granted else "not professional.")
+        else:
+            message = "Professional status granted; the member was notified." if granted else "Status revoked."
+        return Response({"message": message, "user": self.get_serializer(user).data})
+
+    @account_docs.user_audit
+    @action(detail=True, methods=["get"], permission_classes=[IsAdmin], pagination_class=SkipLimitPagination)
+    async def audit(self, request, pk=None):
+        page = await call(self._audit_page)
+        return self.get_paginated_response(AuditEventSerializer(page, many=True).data)
+
+    def _audit_page(self):
+        user = self.get_object()
+        events = user.audit_events.select_related("target_type").order_by("-created_at", "-id")
+        return self.paginate_queryset(events)

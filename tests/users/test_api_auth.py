@@ -81,7 +81,10 @@ def test_register_creates_an_anonymous_unverified_user(api_client, path):
     uuid.UUID(body["id"])
     for stamp in ("created_at", "updated_at"):
         assert datetime.fromisoformat(body[stamp]).tzinfo is not None
-    assert_user_links(body)
+    # The new member's own resource: its links are what they may do once logged in (/users/me).
+    assert [(link["rel"], link["href"]) for link in body["links"][:3]] == [
+        (rel, "http://testserver/users/me") for rel in ("self", "update", "close")
+    ]
     user = User.objects.get(pk=body["id"])
     assert user.check_password(NEW_USER["password"])
     assert user.role == Role.ANONYMOUS

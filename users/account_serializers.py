@@ -1,0 +1,145 @@
+"""Request shapes of the account endpoints (/users/me, tokens, passwords, audit)."""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from audit.models import AuditEvent
+
+from .serializers import EmailInputField, LinkSerializer, ProfileInputSerializer, UserSerializer
+
+READ_ONLY_ACCOUNT_FIELDS = (
+    "id",
+    "role",
+    "is_locked",
+    "email_verified",
+    "is_professional",
+    "failed_login_attempts",
+    "last_login_at",
+    "created_at",
+    "updated_at",
+    "password",
+    "pending_email",
+    "token_version",
+    "links",
+)
+
+
+class AccountSerializer(UserSerializer):
+    """The user resource as its owner sees it: links to /users/me, and the new
+    address waiting for confirmation (`pending_email`, null when none)."""
+
+    pending_email = serializers.EmailField(allow_null=True, read_only=True)
+
+    class Meta(UserSerializer.Meta):
+        fields = (*UserSerializer.Meta.fields, "pending_email")
+        read_only_fields = fields
+
+    @extend_schema_field(LinkSerializer(many=True))
+    def get_links(self, user):
+        href = self._users_prefix + "me"
+        return [
+            {"rel": "self", "href": href, "method": "GET", "action": "view"},
+            {"rel": "update", "href": href, "method": "PATCH", "action": "update"},
+            {"rel": "close", "href": href, "method": "DELETE", "action": "close"},
+            {
+                "rel": "logout",
+                "href": self._users_prefix[: -len("users/")] + "logout",
+                "method": "POST",
+                "action": "logout",
+            },
+        ]
+
+    def to_representation(self, user):
+        data = super().to_representation(user)
+        data["pending_email"] = user.pending_email or None
+        return data
+
+
+def _password(**kwargs):
+    return serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"}, **kwargs)
+
+
+class AccountUpdateSerializer(ProfileInputSerializer):
+    """What a member may change about themselves. A new `email` is confirmed by a
+    link sent to it; read-only fields are refused by name, never silently ignored."""
+
+    email = EmailInputField(required=False, help_text="A new address: it changes once the link sent to it is used.")
+
+    def validate(self, attrs):
+        sent = set(self.initial_data) if isinstance(self.initial_data, dict) else set()
+        refused = sorted(sent & set(READ_ONLY_ACCOUNT_FIELDS))
+        unknown = sorted(sent - set(self.fields) - set(READ_ONLY_ACCOUNT_FIELDS))
+        errors = {name: ["This field cannot be changed here."] for name in refused}
+        errors.update({name: ["Unknown field."] for name in unknown})
+        if errors:
+            raise serializers.ValidationError(errors)
+        attrs = super().validate(attrs)
+        if not attrs:
+            raise serializers.ValidationError("No fields to update.", code="empty")
+        return attrs
+
+
+class AccountCloseSerializer(serializers.Serializer):
+    password = _password(help_text="Your current password.")
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    old_password = _password()
+    new_password = _password(help_text="Same rules as at registration.")
+
+
+class EmailSerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=255, help_text="The account's email address.")
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    uid = serializers.CharField(max_length=64, help_text="From the link in the email: /reset/{uid}/{token}/")
+    token = serializers.CharField(max_length=100)
+    new_password = _password(help_text="Same rules as at registration.")
+
+
+class RefreshSerializer(serializers.Serializer):
+    refresh_token = serializers.CharField(max_length=2000)
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access_token = serializers.CharField()
+    token_type = serializers.CharField(default="bearer")
+    expires_in = serializers.IntegerField(help_text="Seconds until the access token expires.")
+    refresh_token = serializers.CharField(help_text="For POST /token/refresh (single use) and POST /logout.")
+    refresh_expires_in = serializers.IntegerField(help_text="Seconds until the refresh token expires.")
+
+
+class UnlockSerializer(serializers.Serializer):
+    """No body needed."""
+
+
+class ProfessionalSerializer(serializers.Serializer):
+    is_professional = serializers.BooleanField()
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    target_type = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AuditEvent
+        fields = (
+            "id",
+            "created_at",
+            "action",
+            "actor",
+            "actor_repr",
+            "target_type",
+            "target_id",
+            "target_repr",
+            "target_user",
+            "changes",
+            "note",
+            "client_ip",
+            "request_id",
+        )
+        read_only_fields = fields
+
+    def get_target_type(self, event) -> str:
+        return f"{event.target_type.app_label}.{event.target_type.model}"
