@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from tests.factories import PASSWORD, UserFactory
 
@@ -26,6 +26,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREEN = {"width": 1366, "height": 768}
+# Generous: the machine running CI may be busy; a passing check returns at once.
+TIMEOUT_MS = 20_000
+expect.set_options(timeout=TIMEOUT_MS)
 # Reported by the page itself, so violations show up even where Chromium would not log them.
 REPORT_CSP_VIOLATIONS = """
 document.addEventListener("securitypolicyviolation", (e) => {
@@ -79,7 +82,7 @@ def problems():
 def page(chromium, live_server, transactional_db, problems, request):
     context = chromium.new_context(viewport=SCREEN, base_url=live_server.url)
     context.add_init_script(REPORT_CSP_VIOLATIONS)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     page.on("console", lambda message: message.type == "error" and problems.append(message.text))
     page.on("pageerror", lambda error: problems.append(f"uncaught: {error}"))
