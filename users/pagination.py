@@ -43,8 +43,11 @@ class SkipLimitPagination(BasePagination):
         return list(queryset.filter(pk__in=Subquery(page_ids)))
 
     def _link(self, rel, skip):
+        """The same list (filters and ordering kept) at another `skip`."""
         base = self.request.build_absolute_uri(self.request.path)
-        return {"rel": rel, "href": f"{base}?{urlencode({'skip': skip, 'limit': self.limit})}", "method": "GET"}
+        kept = [(k, v) for k, values in self.request.query_params.lists() if k not in ("skip", "limit") for v in values]
+        query = urlencode([("skip", skip), ("limit", self.limit), *kept])
+        return {"rel": rel, "href": f"{base}?{query}", "method": "GET"}
 
     def get_links(self):
         last = ((self.total - 1) // self.limit) * self.limit if self.total else 0
