@@ -27,7 +27,10 @@ class OutgoingEmail(models.Model):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="outgoing_emails")
+    # Indexed by (user, status) below; a separate index on user alone would only slow down fan-out inserts.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="outgoing_emails", db_index=False
+    )
     to_address = models.EmailField(max_length=255)
     kind = models.CharField(max_length=100)
     context = models.JSONField(default=dict, blank=True)
@@ -56,7 +59,10 @@ class OutgoingEmail(models.Model):
 class Notification(models.Model):
     """One in-app notification: what happened to the recipient, with a link to it."""
 
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    # Indexed by (recipient, read_at, created_at) below.
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", db_index=False
+    )
     kind = models.CharField(max_length=100)
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True)
