@@ -12,6 +12,7 @@ from django.utils.text import Truncator
 from . import services
 from .forms import StaffLoginForm
 from .models import Role, User
+from .selectors import UserCountPaginator
 
 # Permissions come from the role (users.backends); groups would mean nothing here.
 admin.site.unregister(Group)
@@ -99,7 +100,10 @@ class UserAdmin(BaseUserAdmin):
     )
     search_fields = ("email", "nickname", "first_name", "last_name")
     ordering = ("-created_at",)
-    date_hierarchy = "created_at"
+    # No date_hierarchy: its year links are a SELECT DISTINCT over the whole
+    # table (212 ms at 1,000,000 users); the `created_at` filter's links
+    # (today, past 7 days, this month, this year) cost nothing to draw.
+    paginator = UserCountPaginator
     list_per_page = 50
     list_max_show_all = 500
     show_full_result_count = False
