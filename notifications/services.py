@@ -41,6 +41,13 @@ SWEEP_AGE = timedelta(minutes=1)  # a PENDING row this old without a queued task
 REQUEUE_AGE = timedelta(minutes=15)  # a queued PENDING row this old is queued again
 
 
+def _tasks_run_in_process() -> bool:
+    """No broker: Celery runs each task inline when it is queued (the embedded default)."""
+    from .tasks import deliver_email
+
+    return bool(deliver_email.app.conf.task_always_eager)
+
+
 def _eager_inline_max() -> int:
     return settings.NOTIFICATIONS_EAGER_INLINE_MAX
 
@@ -156,7 +163,7 @@ def notify_many(
     context = _json_context(context)
     now = timezone.now()
     people, choices = _recipients_and_choices(recipients, spec)
-    inline = not settings.CELERY_TASK_ALWAYS_EAGER or len(people) <= _eager_inline_max()
+    inline = not _tasks_run_in_process() or len(people) <= _eager_inline_max()
     in_app = [(pk, _row_key(kind, pk, dedupe_key)) for pk, _ in people if choices[pk].in_app]
     emails = [
         (
