@@ -38,6 +38,9 @@ PAGE_PARAMS_ERROR = _error(
     NotificationPreferencesErrorSerializer,
 )
 TOO_LARGE = _error("Body longer than DATA_UPLOAD_MAX_MEMORY_SIZE", "Request body too large: at most 1048576 bytes.")
+THROTTLED = _error(
+    "Too many writes without a valid token from this address (see Retry-After)", "Request was throttled."
+)
 UNSUPPORTED_MEDIA_TYPE = _error("Body is not JSON", 'Unsupported media type "text/plain" in request.')
 
 NOTIFICATION_EXAMPLE = {
@@ -135,6 +138,7 @@ notification_read = extend_schema(
         ),
         401: UNAUTHORIZED,
         404: NOT_FOUND,
+        429: THROTTLED,
     },
 )
 
@@ -148,6 +152,7 @@ notification_read_all = extend_schema(
             examples=[OpenApiExample("Done", value={"marked_read": 3, "unread_count": 0}, response_only=True)],
         ),
         401: UNAUTHORIZED,
+        429: THROTTLED,
     },
 )
 
@@ -201,5 +206,6 @@ preferences_put = extend_schema(
         401: UNAUTHORIZED,
         413: TOO_LARGE,
         415: UNSUPPORTED_MEDIA_TYPE,
+        429: THROTTLED,
     },
 )

@@ -7,8 +7,8 @@ the list has the users list's page shape without importing users/.
 
 import functools
 
-from rest_framework.exceptions import NotFound
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated, NotFound
+from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
 from rest_framework.response import Response
 
 from event_manager.api import APIView, GenericViewSet
@@ -38,7 +38,25 @@ def with_unread_count(page_class):
     return type(name, (page_class,), {"get_paginated_response_schema": get_paginated_response_schema})
 
 
-class NotificationViewSet(GenericViewSet):
+class ThrottleUnauthenticatedWrites:
+    """A write that fails authentication counts against `unauthenticated_write_throttle`
+    (the project passes its login throttle down), so guessing tokens here costs the
+    same budget as guessing passwords. Authenticated requests are never counted."""
+
+    unauthenticated_write_throttle = None
+
+    def initial(self, request, *args, **kwargs):
+        try:
+            super().initial(request, *args, **kwargs)
+        except (NotAuthenticated, AuthenticationFailed):
+            if request.method not in SAFE_METHODS and self.unauthenticated_write_throttle is not None:
+                throttle = self.unauthenticated_write_throttle()
+                if not throttle.allow_request(request, self):
+                    self.throttled(request, throttle.wait())
+            raise
+
+
+class NotificationViewSet(ThrottleUnauthenticatedWrites, GenericViewSet):
     """The caller's own notifications; anyone else's are a 404."""
 
     serializer_class = NotificationSerializer
@@ -82,7 +100,7 @@ class NotificationViewSet(GenericViewSet):
         return Response({"marked_read": marked, "unread_count": unread})
 
 
-class NotificationPreferencesView(APIView):
+class NotificationPreferencesView(ThrottleUnauthenticatedWrites, APIView):
     """`/users/me/notification-preferences`: the caller's choice per kind."""
 
     permission_classes = [IsAuthenticated]

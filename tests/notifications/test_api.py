@@ -241,3 +241,18 @@ def test_a_mandatory_kind_sent_as_on_is_accepted(client_for, verified_user):
 
     assert response.status_code == 200
     assert not NotificationPreference.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("post", "/notifications/1/read"), ("post", "/notifications/read-all"), ("put", PREFS)],
+)
+def test_writes_without_a_valid_token_spend_the_login_throttle(
+    api_client, client_for, verified_user, settings, method, path
+):
+    settings.AUTH_THROTTLE_RATE = "2/min"
+    api_client.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
+    statuses = [getattr(api_client, method)(path, {"preferences": []}, format="json").status_code for _ in range(3)]
+
+    assert statuses == [401, 401, 429]
+    assert client_for(verified_user).get("/notifications").status_code == 200  # reads and real tokens never count
