@@ -17,7 +17,8 @@ def render_text(text: Text, context: dict, default: str = "") -> str:
         return str(text(context))
     if not text:
         return default
-    return engines["django"].from_string(text).render(context).strip()
+    # Plain text (stored, sent as JSON, escaped by whatever displays it): no HTML escaping here.
+    return engines["django"].from_string(f"{{% autoescape off %}}{text}{{% endautoescape %}}").render(context).strip()
 
 
 def absolute_url(link: str) -> str:

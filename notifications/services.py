@@ -32,7 +32,7 @@ from kombu.exceptions import KombuError
 from .messages import DIGEST_KIND, build_message, in_app_fields
 from .models import EmailStatus, Notification, NotificationPreference, OutgoingEmail
 from .preferences import choices_for, preference_choice
-from .registry import DAILY, Kind, get_kind
+from .registry import DAILY, Kind, UnknownKind, get_kind
 
 logger = logging.getLogger(__name__)
 
@@ -371,6 +371,12 @@ def email_deliver(*, email_id) -> bool:
         email.attempts += 1
         try:
             build_message(email).send()
+        except UnknownKind:  # its app no longer registers it: retrying cannot help
+            email.status = EmailStatus.FAILED
+            email.last_error = f"No notification kind {email.kind!r} is registered."
+            email.save(update_fields=["status", "attempts", "last_error"])
+            logger.warning("email not sent: unknown kind", extra={"email_id": str(email.pk), "kind": email.kind})
+            return False
         except OSError as exc:  # smtplib.SMTPException and socket errors
             error = exc
             email.status = EmailStatus.FAILED

@@ -261,3 +261,29 @@ def test_a_kind_is_checked_when_declared(fields):
 def test_the_verification_kind_is_registered_by_users():
     kind = get_kind("users.verify_email")
     assert (kind.channels, kind.mandatory, kind.urgent) == (("email",), True, True)
+
+
+@pytest.mark.django_db
+def test_in_app_text_is_stored_as_plain_text_and_escaped_only_in_html(
+    verified_user, mailoutbox, django_capture_on_commit_callbacks
+):
+    context = {**CONTEXT, "name": "Tom & Jerry <live>"}
+    deliver(django_capture_on_commit_callbacks, recipient=verified_user, kind=PLAIN, context=context)
+
+    assert Notification.objects.get().title == "Tom & Jerry <live> changed"
+    [message] = mailoutbox
+    assert message.subject == "Tom & Jerry <live> changed"
+    assert "Tom & Jerry <live> changed" in message.body
+    assert "Tom &amp; Jerry &lt;live&gt; changed" in message.alternatives[0].content
+
+
+@pytest.mark.django_db
+def test_an_email_of_a_kind_no_longer_registered_fails_once_and_is_not_retried(verified_user, mailoutbox):
+    email = OutgoingEmail.objects.create(user=verified_user, to_address=verified_user.email, kind="gone.away")
+
+    assert email_deliver(email_id=email.pk) is False
+
+    email.refresh_from_db()
+    assert (email.status, email.attempts) == (EmailStatus.FAILED, 1)
+    assert "gone.away" in email.last_error
+    assert mailoutbox == []
