@@ -122,3 +122,21 @@ def test_publishing_is_bounded(settings):
     assert settings.CELERY_TASK_PUBLISH_RETRY_POLICY["max_retries"] <= 1
     assert settings.CELERY_BROKER_TRANSPORT_OPTIONS["socket_connect_timeout"] <= 2
     assert celery_app.conf.broker_connection_timeout <= 2
+
+
+def test_compose_runs_one_beat_with_the_apps_settings():
+    from pathlib import Path
+
+    import yaml
+
+    services = yaml.safe_load((Path(__file__).resolve().parents[2] / "docker-compose.yml").read_text())["services"]
+    beat = services["beat"]
+    command = " ".join(beat["command"])
+
+    assert command.startswith("celery -A event_manager beat")
+    assert beat["environment"] == services["worker"]["environment"]  # same broker, database and SMTP
+    assert beat["image"] == services["worker"]["image"]
+    assert beat["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert beat["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert "--beat" not in services["worker"]["command"] and "-B" not in services["worker"]["command"]  # exactly one
+    assert beat.get("deploy", {}).get("replicas", 1) == 1
