@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 
 from bench import ROOT, BenchError, log, report
+from bench.admin import admin_timings
+from bench.admin import describe as describe_admin
 from bench.database import (
     BENCH_DB,
     LOCAL_SERVER,
@@ -66,16 +68,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="gunicorn max_requests (worker recycling); default 0 = off, so no worker restarts mid-run "
         "(deploy/gunicorn.conf.py defaults to 1000)",
     )
-    parser.add_argument("--modes", default="wsgi,asgi", help="comma-separated: wsgi, asgi (default wsgi,asgi)")
+    parser.add_argument(
+        "--modes",
+        default="wsgi,asgi",
+        help="comma-separated, of: wsgi (gunicorn sync), asgi (gunicorn + uvicorn workers), gthread "
+        "(gunicorn, 4 threads a worker), granian-wsgi, granian-asgi (default wsgi,asgi)",
+    )
     parser.add_argument(
         "--asgi-db",
         choices=sorted(ASGI_DB),
-        default="pool",
-        help="database connections under ASGI: pool = DATABASE_POOL=true (default), close = CONN_MAX_AGE=0, "
-        "persistent = the settings' default CONN_MAX_AGE=60, which leaks a connection per request under ASGI",
+        default="persistent",
+        help="database connections under ASGI: persistent = the settings' default CONN_MAX_AGE=60 (default; one "
+        "connection per worker with event_manager.asgi), pool = DATABASE_POOL=true, close = CONN_MAX_AGE=0",
     )
     parser.add_argument("--redis-db", type=int, default=15, help="Redis database number for REDIS_URL (default 15)")
     parser.add_argument("--skip-seed", action="store_true", help="do not seed users, use what is in the database")
+    parser.add_argument(
+        "--admin-timings", action="store_true", help="also time the admin's user list and search (in-process)"
+    )
     parser.add_argument(
         "--fresh", action="store_true", help=f"drop and re-create the local {BENCH_DB!r} database first"
     )
@@ -92,7 +102,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.mode_list = [name.strip().lower() for name in args.modes.split(",") if name.strip()]
     unknown = [name for name in args.mode_list if name not in MODES]
     if unknown or not args.mode_list:
-        parser.error(f"--modes takes wsgi and/or asgi, not {args.modes!r}")
+        parser.error(f"--modes takes {', '.join(MODES)}, not {args.modes!r}")
     if args.threads < 1 or args.connections < args.threads:
         parser.error("--connections must be at least --threads, and --threads at least 1")
     if args.workers < 1 or args.users < 0:
@@ -117,10 +127,10 @@ LOG_LEVEL=INFO make bench                               # with the app's per-req
 The first run creates `{BENCH_DB}`, migrates it and seeds `--users` users (default 100,000: about
 20 s here), then runs VACUUM ANALYZE; later runs reuse it and only seed what is missing. Options:
 `--duration`, `--warmup`, `--connections`, `--threads`, `--timeout`, `--keepalive` (wrk);
-`--workers`, `--max-requests`, `--modes`, `--asgi-db pool|close|persistent`, `--redis-db` (server);
-`--users`, `--skip-seed`, `--fresh` (data); `--output PATH` (this file). `--asgi-db persistent`
-reproduces the ASGI connection leak and exhausts PostgreSQL's `max_connections` (other users of that
-server get errors too). gunicorn is always stopped at the end, also on errors and Ctrl-C.
+`--workers`, `--max-requests`, `--modes wsgi,asgi,gthread,granian-wsgi,granian-asgi`,
+`--asgi-db persistent|pool|close`, `--redis-db` (server); `--users` (e.g. 1000000), `--skip-seed`,
+`--fresh` (data); `--admin-timings` (the admin's user list and search, timed in-process);
+`--output PATH` (this file). The server is always stopped at the end, also on errors and Ctrl-C.
 Everything below the marker line at the end of this file is kept when it is regenerated.
 """
 
@@ -154,6 +164,7 @@ def _run(args, wrk: str, started: float) -> int:
     user_count = prepare_data(args, env)
     vacuum_analyze(db)
     facts = machine_facts(wrk, db)
+    admin = admin_timings(env) if args.admin_timings else None
     runs: list[ModeRun] = []
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         for name in args.mode_list:
@@ -198,6 +209,7 @@ def _run(args, wrk: str, started: float) -> int:
                 for run in runs
             ),
         ),
+        *([("Admin (in-process, median of 5 after a warm-up)", describe_admin(admin))] if admin else []),
         ("Wall time of this run", f"{elapsed / 60:.1f} min (setup, seeding if any, both servers, every scenario)"),
     ]
     generated = report.render_document(title="Benchmarks", facts=facts, results=results, how_to_run=HOW_TO_RUN)

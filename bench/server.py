@@ -1,4 +1,4 @@
-"""gunicorn serving the app in one mode (WSGI or ASGI) on a free local port, ready once
+"""gunicorn or granian serving the app in one mode (WSGI or ASGI) on a free local port, ready once
 /health answers, always stopped; and the per-mode database connection settings."""
 
 from __future__ import annotations
@@ -23,27 +23,36 @@ GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
 class Mode:
     name: str
     app: str
-    worker_class: str
+    worker_class: str  # gunicorn's worker class, or the granian interface
+    server: str = "gunicorn"
+    threads: int = 1
+
+    @property
+    def is_asgi(self) -> bool:
+        return self.app.startswith("event_manager.asgi")
 
 
 MODES = {
     "wsgi": Mode("WSGI", "event_manager.wsgi:application", "sync"),
     "asgi": Mode("ASGI", "event_manager.asgi:application", "uvicorn_worker.UvicornWorker"),
+    "gthread": Mode("WSGI gthread", "event_manager.wsgi:application", "gthread", threads=4),
+    "granian-wsgi": Mode("granian WSGI", "event_manager.wsgi:application", "wsgi", server="granian"),
+    "granian-asgi": Mode("granian ASGI", "event_manager.asgi:application", "asgi", server="granian"),
 }
 
 
-# Under ASGI each request runs its sync code in a thread of its own, so Django's persistent
-# connections (CONN_MAX_AGE > 0) are opened per request and never reused: they pile up until
-# PostgreSQL refuses clients. The pool (DATABASE_POOL=true) or CONN_MAX_AGE=0 avoids that.
+# event_manager.asgi runs every request's synchronous work on one long-lived thread per
+# process, so persistent connections (CONN_MAX_AGE) behave as under WSGI: one per worker.
+# `pool` (psycopg's pool) and `close` (a connection per request) are there to compare.
 ASGI_DB = {
+    "persistent": {"DATABASE_POOL": "false", "CONN_MAX_AGE": "60"},
     "pool": {"DATABASE_POOL": "true"},
     "close": {"DATABASE_POOL": "false", "CONN_MAX_AGE": "0"},
-    "persistent": {"DATABASE_POOL": "false", "CONN_MAX_AGE": "60"},
 }
 
 
 def mode_env(name: str, args, env: dict[str, str]) -> dict[str, str]:
-    return {**env, **ASGI_DB[args.asgi_db]} if name == "asgi" else env
+    return {**env, **ASGI_DB[args.asgi_db]} if MODES[name].is_asgi else env
 
 
 def db_settings_label(env: dict[str, str]) -> str:
@@ -94,22 +103,31 @@ class GunicornServer:
         self.stop()
 
     def start(self) -> None:
-        env = {
-            **self.env,
-            "GUNICORN_BIND": f"127.0.0.1:{self.port}",
-            "GUNICORN_WORKERS": str(self.workers),
-            "GUNICORN_THREADS": "1",
-            "GUNICORN_WORKER_CLASS": self.mode.worker_class,
-            "GUNICORN_MAX_REQUESTS": str(self.max_requests),
-            "GUNICORN_LOG_LEVEL": "warning",
-        }
-        cmd = [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), self.mode.app]
+        mode = self.mode
+        if mode.server == "granian":
+            env = {**self.env, "PYTHONPATH": str(ROOT)}
+            cmd = [
+                sys.executable, "-m", "granian", "--interface", mode.worker_class,
+                "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers),
+                "--no-ws", "--log-level", "warning", "--working-dir", str(ROOT), mode.app,
+            ]  # fmt: skip
+        else:
+            env = {
+                **self.env,
+                "GUNICORN_BIND": f"127.0.0.1:{self.port}",
+                "GUNICORN_WORKERS": str(self.workers),
+                "GUNICORN_THREADS": str(mode.threads),
+                "GUNICORN_WORKER_CLASS": mode.worker_class,
+                "GUNICORN_MAX_REQUESTS": str(self.max_requests),
+                "GUNICORN_LOG_LEVEL": "warning",
+            }
+            cmd = [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), mode.app]
         log(
-            f"Starting gunicorn ({self.mode.name}): {self.workers} x {self.mode.worker_class} worker(s), "
-            f"1 thread, on 127.0.0.1:{self.port}"
+            f"Starting {mode.server} ({mode.name}): {self.workers} x {mode.worker_class} worker(s), "
+            f"{mode.threads} thread(s), on 127.0.0.1:{self.port}"
         )
         with open(self.log_path, "ab") as log_file:
-            # S603 is safe here: a fixed argument list (this interpreter, gunicorn), no shell.
+            # S603 is safe here: a fixed argument list (this interpreter, the server), no shell.
             self.proc = subprocess.Popen(  # noqa: S603
                 cmd, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
             )
@@ -144,7 +162,7 @@ class GunicornServer:
         if self.proc is None:
             return
         if self.proc.poll() is None:
-            self.proc.terminate()  # graceful: the master stops its workers
+            self.proc.terminate()  # graceful: the main process stops its workers
             try:
                 self.proc.wait(timeout=35)
             except subprocess.TimeoutExpired:
@@ -154,5 +172,5 @@ class GunicornServer:
             os.killpg(self.proc.pid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=10)
-        log(f"Stopped gunicorn ({self.mode.name})")
+        log(f"Stopped {self.mode.server} ({self.mode.name})")
         self.proc = None

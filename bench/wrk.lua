@@ -18,7 +18,7 @@ local bodies_file = os.getenv("BENCH_BODIES_FILE")
 
 if bodies_file and bodies_file ~= "" then
    wrk.method = "POST"
-   wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+   wrk.headers["Content-Type"] = os.getenv("BENCH_CONTENT_TYPE") or "application/x-www-form-urlencoded"
 
    local bodies = {}
    local next_body = 0

@@ -120,16 +120,23 @@ def test_mask_url_password():
 def test_options_and_database_settings():
     args = cli.parse_args([])
     assert (args.duration_s, args.connections, args.threads, args.workers) == (10, 8, 2, 2)
-    assert args.mode_list == ["wsgi", "asgi"] and args.users == 100_000 and args.asgi_db == "pool"
+    assert args.mode_list == ["wsgi", "asgi"] and args.users == 100_000 and args.asgi_db == "persistent"
     assert not args.keepalive and args.max_requests == 0 and args.timeout_s == 10
     assert cli.parse_args(["--warmup", "0", "--modes", "ASGI"]).mode_list == ["asgi"]
+    assert cli.parse_args(["--modes", "gthread,granian-wsgi,granian-asgi"]).mode_list == [
+        "gthread",
+        "granian-wsgi",
+        "granian-asgi",
+    ]
     with pytest.raises(SystemExit):
         cli.parse_args(["--modes", "wsgi,fastcgi"])
     with pytest.raises(SystemExit):
         cli.parse_args(["--connections", "1", "--threads", "2"])
     base = {"CONN_MAX_AGE": "60"}
     assert server.mode_env("wsgi", args, base) == base
-    assert server.mode_env("asgi", args, base)["DATABASE_POOL"] == "true"
+    assert server.mode_env("asgi", args, base)["CONN_MAX_AGE"] == "60"
+    assert server.mode_env("granian-asgi", cli.parse_args(["--asgi-db", "pool"]), base)["DATABASE_POOL"] == "true"
+    assert server.mode_env("granian-wsgi", args, base) == base
     assert server.db_settings_label({}) == "CONN_MAX_AGE=60 (persistent)"
     assert server.db_settings_label({"CONN_MAX_AGE": "0"}).startswith("CONN_MAX_AGE=0")
     assert server.db_settings_label({"DATABASE_POOL": "true"}).startswith("DATABASE_POOL=true")
