@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from .models import NotificationPreference
 from .registry import CHANNELS, DIGEST_CHOICES, EMAIL, IMMEDIATELY, IN_APP, Kind, UnknownKind, get_kind, kinds
@@ -47,7 +48,10 @@ def choices_for(kind: Kind, user_ids: list) -> dict:
 
 def preference_list(*, user) -> list[dict]:
     """Every registered kind with the user's effective choice and what may be changed (one query)."""
-    rows = {row.kind: row for row in NotificationPreference.objects.filter(user=user)}
+    return _preference_items({row.kind: row for row in NotificationPreference.objects.filter(user=user)})
+
+
+def _preference_items(rows: dict) -> list[dict]:
     items = []
     for kind in kinds():
         choice = preference_choice(kind, rows.get(kind.key))
@@ -108,15 +112,25 @@ def preferences_update(*, user, changes: list[dict]) -> list[dict]:
         checked.append((kind, change))
     if problems:
         raise ValidationError({"preferences": problems})
-    rows = {row.kind: row for row in NotificationPreference.objects.select_for_update().filter(user=user)}
+    rows = {row.kind: row for row in NotificationPreference.objects.filter(user=user)}
+    changed, now = {}, timezone.now()
     for kind, change in checked:
         if kind.mandatory:
             continue  # nothing to store: it is always on
-        current = preference_choice(kind, rows.get(kind.key))
-        values = {
-            "email": current.email if change.get("email") is None else change["email"],
-            "in_app": current.in_app if change.get("in_app") is None else change["in_app"],
-            "digest": current.digest if change.get("digest") is None else change["digest"],
-        }
-        NotificationPreference.objects.update_or_create(user=user, kind=kind.key, defaults=values)
-    return preference_list(user=user)
+        current = preference_choice(kind, changed.get(kind.key) or rows.get(kind.key))
+        changed[kind.key] = NotificationPreference(
+            user=user,
+            kind=kind.key,
+            email=current.email if change.get("email") is None else change["email"],
+            in_app=current.in_app if change.get("in_app") is None else change["in_app"],
+            digest=current.digest if change.get("digest") is None else change["digest"],
+            updated_at=now,
+        )
+    # One upsert: a concurrent PUT of the same kind cannot make a duplicate row (or a 500).
+    NotificationPreference.objects.bulk_create(
+        changed.values(),
+        update_conflicts=True,
+        unique_fields=["user", "kind"],
+        update_fields=["email", "in_app", "digest", "updated_at"],
+    )
+    return _preference_items({**rows, **changed})

@@ -256,3 +256,21 @@ def test_writes_without_a_valid_token_spend_the_login_throttle(
 
     assert statuses == [401, 401, 429]
     assert client_for(verified_user).get("/notifications").status_code == 200  # reads and real tokens never count
+
+
+def test_preferences_cost_a_fixed_number_of_queries(client_for, verified_user, django_assert_max_num_queries):
+    client = client_for(verified_user)
+    changes = [
+        {"kind": PLAIN, "email": False},
+        {"kind": IN_APP_ONLY, "in_app": False},
+        {"kind": PLAIN, "digest": DAILY},
+    ]
+    with django_assert_max_num_queries(5):
+        response = client.put(PREFS, {"preferences": changes}, format="json")
+    with django_assert_max_num_queries(3):
+        client.get(PREFS)
+
+    assert response.status_code == 200
+    items = by_kind(response)
+    assert (items[PLAIN]["email"], items[PLAIN]["digest"], items[IN_APP_ONLY]["in_app"]) == (False, DAILY, False)
+    assert NotificationPreference.objects.filter(user=verified_user).count() == 2
