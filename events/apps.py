@@ -7,6 +7,7 @@ class EventsConfig(AppConfig):
     verbose_name = "Events"
 
     def ready(self):
+        from . import signals  # noqa: F401 - connects the account-deletion hook
         from .notices import register_kinds, register_periodic
 
         register_kinds()

@@ -594,6 +594,53 @@ def registration_check_in(*, actor: User, event_id, user_id) -> tuple[Registrati
     return registration, True
 
 
+@transaction.atomic
+def registrations_release_for_user(*, user: User) -> int:
+    """Before an account is deleted: give back its seats (and waiting-list places) in events
+    that have not ended, promoting the next people waiting. Returns how many were released.
+
+    Called from the pre_delete hook in events/signals.py (users/ never imports events/).
+    Without it the cascade would delete the rows but leave `seats_taken` counting them.
+    """
+    event_ids = list(
+        Registration.objects.filter(
+            user=user,
+            status__in=(RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED),
+            event__ends_at__gt=timezone.now(),
+        )
+        .order_by("event_id")  # one lock order for every caller: no deadlocks
+        .values_list("event_id", flat=True)
+    )
+    released = 0
+    for event_id in event_ids:
+        event = _locked_event(event_id)
+        registration = event.registrations.filter(
+            user=user, status__in=(RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
+        ).first()
+        if registration is None:
+            continue
+        before = registration.status
+        registration.status, registration.waitlist_position, registration.cancelled_at = (
+            RegistrationStatus.CANCELLED,
+            None,
+            timezone.now(),
+        )
+        registration.save(update_fields=["status", "waitlist_position", "cancelled_at", "updated_at"])
+        audit_record(
+            actor=None,
+            action="registration.cancelled",
+            target=registration,
+            changes={"status": [before, registration.status]},
+            note="The account was deleted.",
+        )
+        if before == RegistrationStatus.CONFIRMED:
+            Event.objects.filter(pk=event.pk).update(seats_taken=F("seats_taken") - 1)
+            event.seats_taken -= 1
+            _promote_waitlist(event, actor=None)
+        released += 1
+    return released
+
+
 # --- reminders -----------------------------------------------------------------
 
 

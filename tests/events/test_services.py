@@ -500,3 +500,18 @@ def test_promotion_email_ics_is_fresh(event_factory, mailoutbox, django_capture_
     calendar = Calendar.from_ical(mail.attachments[0][1])
     [vevent] = calendar.walk("VEVENT")
     assert str(vevent["location"]) == "Room 1"
+
+
+def test_deleting_an_account_gives_its_seat_to_the_next_person(event_factory, admin):
+    from users.services import user_delete
+
+    event = event_factory(capacity=1)
+    leaving, waiting = UserFactory(), UserFactory()
+    services.registration_create(actor=leaving, event_id=event.pk)
+    services.registration_create(actor=waiting, event_id=event.pk)
+    user_delete(actor=admin, user=leaving)
+    event.refresh_from_db()
+    assert event.seats_taken == 1
+    assert Registration.objects.get(event=event, user=waiting).status == RegistrationStatus.CONFIRMED
+    assert emails_to(waiting, "events.promoted").count() == 1
+    assert not Registration.objects.filter(user_id=leaving.pk).exists()
