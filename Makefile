@@ -36,6 +36,7 @@ run: install  ## Migrate the database, create the demo admin, serve on http://lo
 	@case "$$DEBUG" in [Tt]rue|1|[Yy]es|on) ;; *) $(MANAGE) collectstatic --noinput -v0 ;; esac
 	$(MANAGE) migrate --noinput
 	-$(MANAGE) create_demo_admin
+	-$(MANAGE) seed_events --if-empty
 	@echo "Serving on http://localhost:$(PORT)/  (admin: /admin/, API docs: /docs)"
 	$(MANAGE) runserver $(HOST):$(PORT)
 
