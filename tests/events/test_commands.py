@@ -59,3 +59,13 @@ def test_beat_runs_the_reminders():
     from events.tasks import send_reminders
 
     assert send_reminders.name == "events.tasks.send_reminders"
+
+
+def test_seed_events_if_empty_runs_once(settings):
+    settings.DEBUG = True
+    call_command("seed_events", "--if-empty", "--members", "12", stdout=StringIO())
+    count = Event.objects.count()
+    out = StringIO()
+    call_command("seed_events", "--if-empty", stdout=out)
+    assert "nothing seeded" in out.getvalue()
+    assert Event.objects.count() == count

@@ -58,13 +58,19 @@ class Command(BaseCommand):
         parser.add_argument("--members", type=int, default=40, help="Members to have at least (default 40).")
         parser.add_argument("--seed", type=int, default=None, help="Random seed, for repeatable data.")
         parser.add_argument("--force", action="store_true", help="Run even with DEBUG off.")
+        parser.add_argument(
+            "--if-empty", action="store_true", help="Do nothing when events exist already (for `make run`)."
+        )
 
-    def handle(self, *args, members, seed, force, **options):
+    def handle(self, *args, members, seed, force, if_empty=False, **options):
         if not settings.DEBUG and not force:
             raise CommandError(
                 "seed_events writes fake events: refused with DEBUG off. Use DEBUG=true, or --force on a "
                 "database meant for it."
             )
+        if if_empty and Event.objects.exists():
+            self.stdout.write("Events exist already: nothing seeded.")
+            return
         self.rng = random.Random(seed)  # noqa: S311 - fake data
         with transaction.atomic():
             managers = self._managers()
