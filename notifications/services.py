@@ -272,9 +272,9 @@ class _PostgresWriter:
             f"SELECT r.pk, %s, %s, %s, %s, %s, r.key, %s "
             f"FROM unnest(%s::{pk_type}[], %s::text[]) AS r(pk, key) ON CONFLICT DO NOTHING"
         )
-        pks, keys = zip(*rows, strict=True)
+        pks, keys = [pk for pk, _ in rows], [key for _, key in rows]
         with connection.cursor() as cursor:
-            cursor.execute(sql, [kind, title, body, link, getattr(actor, "pk", actor), now, list(pks), list(keys)])
+            cursor.execute(sql, [kind, title, body, link, getattr(actor, "pk", actor), now, pks, keys])
 
     @classmethod
     def emails(cls, rows, *, kind, context, now, queued_at) -> list:
