@@ -214,3 +214,18 @@ def account_close(*, user: User, password: str) -> None:
     user.save()
     end_all_sessions(user, reason="closed")
     audit_record(actor=user, action="user.account_closed", target=user, changes={"email": [old_email, None]})
+
+
+@transaction.atomic
+def account_set_password_by_staff(*, actor: User, user: User, password_hash: str) -> User:
+    """The admin's "change password" form (the form validated and hashed the new password):
+    ends every session of the user and is audited."""
+    from .services import user_check_can_manage
+
+    user_check_can_manage(actor=actor, user=user)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    user.password = password_hash
+    user.save(update_fields=["password", "updated_at"])
+    end_all_sessions(user, reason="password_set_by_staff")
+    audit_record(actor=actor, action="user.password_set_by_staff", target=user)
+    return user

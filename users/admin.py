@@ -9,7 +9,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from . import services
+from . import account_admin, services
+from .account_admin import StaffSetPasswordForm
 from .forms import StaffLoginForm
 from .models import Role, User
 from .selectors import UserCountPaginator
@@ -117,17 +118,22 @@ class UserAdmin(BaseUserAdmin):
         "last_login_at",
         "created_at",
         "updated_at",
+        "pending_email",
+        "locked_at",
+        "closed_at",
+        "audit_trail",
     )
     fieldsets = (
         (None, {"fields": ("id", "email", "password")}),
         ("Profile", {"fields": ("nickname", "first_name", "last_name", "bio")}),
-        ("Links", {"fields": ("profile_picture_url", "linkedin_profile_url", "github_profile_url")}),
+        ("Links", {"fields": ("profile_picture_url", "linkedin_profile_url", "github_profile_url", "resume_url")}),
         (
             "Role and status",
             {"fields": ("role", "email_verified", "is_professional", "professional_status_updated_at")},
         ),
-        ("Security", {"fields": ("is_locked", "failed_login_attempts", "last_login_at")}),
-        ("Timestamps", {"fields": ("created_at", "updated_at")}),
+        ("Security", {"fields": ("is_locked", "locked_at", "failed_login_attempts", "last_login_at", "pending_email")}),
+        ("Timestamps", {"fields": ("created_at", "updated_at", "closed_at")}),
+        ("Audit trail", {"fields": ("audit_trail",)}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "nickname", "role", "password1", "password2")}),)
     filter_horizontal = ()
@@ -142,7 +148,10 @@ class UserAdmin(BaseUserAdmin):
         "set_role_authenticated",
         "set_role_manager",
         "set_role_admin",
+        "end_sessions",
+        "export_csv",
     )
+    change_password_form = StaffSetPasswordForm
 
     # --- compact columns (the list fits a 1366-px screen) -----------------------
 
@@ -235,7 +244,8 @@ class UserAdmin(BaseUserAdmin):
         return self._refusal(request, super().delete_view, *args, **kwargs)
 
     def user_change_password(self, request, *args, **kwargs):
-        return self._refusal(request, super().user_change_password, *args, **kwargs)
+        with account_admin.acting(request.user):
+            return self._refusal(request, super().user_change_password, *args, **kwargs)
 
     def changelist_view(self, request, *args, **kwargs):
         return self._refusal(request, super().changelist_view, *args, **kwargs)
@@ -265,7 +275,18 @@ class UserAdmin(BaseUserAdmin):
         return super().log_change(request, obj, message)
 
     def delete_queryset(self, request, queryset):
-        super().delete_queryset(request, self._manageable(request, queryset).exclude(pk=request.user.pk))
+        """One by one through `user_delete`, so each deletion is audited."""
+        for user in self._manageable(request, queryset).exclude(pk=request.user.pk):
+            services.user_delete(actor=request.user, user=user)
+
+    def delete_model(self, request, obj):
+        services.user_delete(actor=request.user, user=obj)
+
+    # --- the audit trail on each user's page ------------------------------------
+
+    @admin.display(description="Latest changes")
+    def audit_trail(self, user):
+        return account_admin.audit_trail(user)
 
     # --- actions -------------------------------------------------------------
 
@@ -306,7 +327,7 @@ class UserAdmin(BaseUserAdmin):
         self._apply(
             request,
             queryset.exclude(pk=request.user.pk),
-            lambda user: services.user_lock(user=user),
+            lambda user: services.user_lock(user=user, actor=request.user),
             done="Locked",
             unchanged="already locked",
         )
@@ -314,7 +335,11 @@ class UserAdmin(BaseUserAdmin):
     @admin.action(description="Unlock selected users (resets failed logins)", permissions=["change"])
     def unlock_users(self, request, queryset):
         self._apply(
-            request, queryset, lambda user: services.user_unlock(user=user), done="Unlocked", unchanged="not locked"
+            request,
+            queryset,
+            lambda user: services.user_unlock(user=user, actor=request.user),
+            done="Unlocked",
+            unchanged="not locked",
         )
 
     @admin.action(description="Mark email as verified", permissions=["change"])
@@ -322,7 +347,7 @@ class UserAdmin(BaseUserAdmin):
         self._apply(
             request,
             queryset,
-            lambda user: services.user_mark_email_verified(user=user),
+            lambda user: services.user_mark_email_verified(user=user, actor=request.user),
             done="Verified the email of",
             unchanged="already verified",
         )
@@ -346,7 +371,7 @@ class UserAdmin(BaseUserAdmin):
         self._apply(
             request,
             queryset,
-            lambda user: services.user_set_professional(user=user, is_professional=True),
+            lambda user: services.user_set_professional(user=user, is_professional=True, actor=request.user),
             done="Granted professional status to",
             unchanged="already professional",
         )
@@ -356,7 +381,7 @@ class UserAdmin(BaseUserAdmin):
         self._apply(
             request,
             queryset,
-            lambda user: services.user_set_professional(user=user, is_professional=False),
+            lambda user: services.user_set_professional(user=user, is_professional=False, actor=request.user),
             done="Revoked professional status from",
             unchanged="not professional",
         )
@@ -384,4 +409,19 @@ class UserAdmin(BaseUserAdmin):
 
     @admin.action(description="Set role: Admin", permissions=["set_role"])
     def set_role_admin(self, request, queryset):
+        """Asks first: an ADMIN can do everything, including making more admins."""
+        if request.POST.get("confirm") != "yes":
+            return account_admin.confirm_admin_role(self, request, queryset)
         self._set_role(request, queryset, Role.ADMIN)
+
+    @admin.action(description="Log out everywhere (end every session)", permissions=["change"])
+    def end_sessions(self, request, queryset):
+        users = list(self._manageable(request, queryset))
+        for user in users:
+            account_admin.end_sessions(actor=request.user, user=user)
+        self.message_user(request, f"Ended every session of {plural(len(users))}.", messages.SUCCESS)
+
+    @admin.action(description="Export selected users to CSV", permissions=["view"])
+    def export_csv(self, request, queryset):
+        """Streams the selection ("Select all" takes the whole filtered list) as CSV."""
+        return account_admin.export_csv(queryset)

@@ -154,3 +154,10 @@ def end_all_sessions(user: User, *, reason: str) -> None:
 def session_logout_all(*, user: User) -> None:
     end_all_sessions(user, reason="logout_all")
     audit_record(actor=user, action="user.logged_out_everywhere", target=user)
+
+
+@transaction.atomic
+def session_end_all_by_staff(*, actor: User, user: User) -> None:
+    """Staff end every session of `user` (a stolen laptop, a leaked token)."""
+    end_all_sessions(user, reason="ended_by_staff")
+    audit_record(actor=actor, action="user.sessions_ended", target=user)
