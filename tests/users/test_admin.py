@@ -31,6 +31,8 @@ ALL_ACTIONS = [
     "resend_verification_email",
     "grant_professional",
     "revoke_professional",
+    "end_sessions",
+    "export_csv",
     *SET_ROLE_ACTIONS,
 ]
 
@@ -49,7 +51,10 @@ def listed(response):
 
 
 def run_action(client, action, *users):
-    response = client.post(CHANGELIST, {"action": action, "_selected_action": [str(u.pk) for u in users]}, follow=True)
+    data = {"action": action, "_selected_action": [str(u.pk) for u in users]}
+    if action == "set_role_admin":
+        data["confirm"] = "yes"  # the confirmation page (tests/users/test_account_admin.py) answered
+    response = client.post(CHANGELIST, data, follow=True)
     assert response.status_code == 200
     return [str(m) for m in response.context["messages"]]
 
@@ -161,6 +166,7 @@ def test_change_form_renders_fieldsets_and_read_only_fields(admin_site_client):
         "Role and status",
         "Security",
         "Timestamps",
+        "Audit trail",
     ]
     form_fields = set(adminform.form.fields)
     assert {"email", "nickname", "first_name", "bio", "profile_picture_url", "role"} <= form_fields
