@@ -32,6 +32,7 @@ install: $(VENV)/.deps  ## Create .venv and install the runtime dependencies
 install-dev: $(VENV)/.dev-deps  ## Also install the test and lint tools
 
 run: export DEBUG ?= true
+run: export SERVER_BASE_URL ?= http://localhost:$(PORT)
 run: install  ## Migrate the database, create the demo admin, serve on http://localhost:8000
 	@case "$$DEBUG" in [Tt]rue|1|[Yy]es|on) ;; *) $(MANAGE) collectstatic --noinput -v0 ;; esac
 	$(MANAGE) migrate --noinput
