@@ -13,6 +13,7 @@ _REDACTIONS = (
     (re.compile(r"(/verify-email/[^/\s]+/)[^/\s?\"']+"), r"\1[redacted]"),
     (re.compile(r"(?i)(bearer\s+)[\w.\-]+"), r"\1[redacted]"),
     (re.compile(r"(?i)(password=)[^&\s]+"), r"\1[redacted]"),
+    (re.compile(r"(?i)([?&]token=)[^&\s\"']+"), r"\1[redacted]"),  # calendar feed URLs
 )
 _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
