@@ -138,3 +138,11 @@ def test_the_feed_is_throttled(api_client, settings):
 def test_hidden_event_ics_is_404(client_for, event_factory):
     draft = event_factory(status=EventStatus.DRAFT, published_at=None)
     assert client_for(UserFactory()).get(f"/events/{draft.pk}.ics").status_code == 404
+
+
+def test_feed_tokens_never_reach_a_log_line():
+    from event_manager.logging import redact
+
+    line = 'GET /users/me/events.ics?token=Jx0abc-_DEF123 HTTP/1.1" 200'
+    assert "Jx0abc" not in redact(line)
+    assert "token=[redacted]" in redact(line)
