@@ -158,8 +158,10 @@ event_viewset = {
         parameters=[
             OpenApiParameter("kind", str, enum=EventKind.values),
             OpenApiParameter("status", str, description="DRAFT, PENDING, APPROVED, REJECTED or CANCELLED."),
-            OpenApiParameter("from", OpenApiTypes.DATETIME, description="Events that end at or after this time."),
-            OpenApiParameter("to", OpenApiTypes.DATETIME, description="Events that start before this time."),
+            OpenApiParameter(
+                "from", str, description="Events that end at or after this time (or date, e.g. 2026-12-01)."
+            ),
+            OpenApiParameter("to", str, description="Events that start before this time (or by the end of this date)."),
             OpenApiParameter("q", str, description="Text in the title, description or address."),
             OpenApiParameter("mine", bool, description="Only events you created or registered for."),
         ],

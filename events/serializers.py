@@ -7,10 +7,11 @@ links listing only what the caller may do next.
 """
 
 import functools
+from datetime import UTC, datetime, time, timedelta
 
 from django.conf import settings
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -80,6 +81,21 @@ class CancelSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
+class DayOrTimeField(AwareDateTimeField):
+    """A filter bound: an aware time, or a date (`2026-12-01`, midnight UTC; `end_of_day` for `to`)."""
+
+    def __init__(self, *, end_of_day=False, **kwargs):
+        super().__init__(**kwargs)
+        self.end_of_day = end_of_day
+
+    def to_internal_value(self, value):
+        day = parse_date(value.strip()) if isinstance(value, str) and len(value.strip()) == 10 else None
+        if day is not None:
+            start = datetime.combine(day, time.min, tzinfo=UTC)
+            return start + timedelta(days=1) if self.end_of_day else start
+        return super().to_internal_value(value)
+
+
 class EventFilterSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=EventKind.choices, required=False)
     status = serializers.ChoiceField(choices=EventStatus.choices, required=False)
@@ -88,8 +104,8 @@ class EventFilterSerializer(serializers.Serializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["from"] = AwareDateTimeField(required=False)
-        self.fields["to"] = AwareDateTimeField(required=False)
+        self.fields["from"] = DayOrTimeField(required=False)
+        self.fields["to"] = DayOrTimeField(required=False, end_of_day=True)
 
 
 # --- output ---------------------------------------------------------------------

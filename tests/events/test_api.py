@@ -417,6 +417,8 @@ def test_list_filters(client_for, people, event_factory):
     assert ids(member, "mine=true") == {str(lecture.pk)}
     assert ids(member, f"to={future(10).isoformat().replace('+', '%2B')}") == {str(tour.pk)}
     assert ids(member, f"from={future(10).isoformat().replace('+', '%2B')}") == {str(lecture.pk)}
+    assert ids(member, f"from={future(10).date().isoformat()}") == {str(lecture.pk)}
+    assert ids(member, f"to={(future(3)).date().isoformat()}") == {str(tour.pk)}  # through the end of that day
     assert ids(member, "status=DRAFT") == set()
     assert ids(staff, "status=DRAFT") == {str(draft.pk)}
     assert ids(client_for(people[CREATOR]), "mine=true") == {str(draft.pk)}
