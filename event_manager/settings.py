@@ -223,6 +223,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": CELERY_BROKER_CONNE
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 # Without a broker, a fan-out to more people than this is left to `send_pending_emails`.
 NOTIFICATIONS_EAGER_INLINE_MAX = env.int("NOTIFICATIONS_EAGER_INLINE_MAX", default=100)
+# With a worker, a fan-out to more people than this is written by the worker, not the request.
+NOTIFICATIONS_FANOUT_INLINE_MAX = env.int("NOTIFICATIONS_FANOUT_INLINE_MAX", default=200)
 # How often Celery beat sweeps the outbox for PENDING emails the broker never got.
 NOTIFICATIONS_SWEEP_INTERVAL = env.int("NOTIFICATIONS_SWEEP_INTERVAL", default=60)
 EMAIL_SEND_MAX_RETRIES = env.int("EMAIL_SEND_MAX_RETRIES", default=5)

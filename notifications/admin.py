@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
 from .forms import NotificationPreferenceForm
-from .models import Notification, NotificationPreference, OutgoingEmail
+from .models import FanOut, Notification, NotificationPreference, OutgoingEmail
 from .services import email_requeue, notification_mark_all_read
 
 
@@ -116,3 +116,21 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
     list_select_related = ("user",)
     raw_id_fields = ("user",)
     form = NotificationPreferenceForm
+
+
+@admin.register(FanOut)
+class FanOutAdmin(admin.ModelAdmin):
+    """Large notify_many calls the worker writes out; a PENDING one older than a minute is swept."""
+
+    list_display = ("kind", "recipients", "status", "created_at", "done_at")
+    list_filter = ("status", "kind", "created_at")
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    exclude = ("recipient_ids",)
+    readonly_fields = ("kind", "context", "actor", "dedupe_key", "recipients", "status", "queued_at", "done_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -105,3 +105,39 @@ class NotificationPreference(models.Model):
 
     def __str__(self):
         return f"{self.kind} for user {self.user_id}"
+
+
+class FanOutStatus(models.TextChoices):
+    PENDING = "PENDING", "Pending"
+    DONE = "DONE", "Done"
+
+
+class FanOut(models.Model):
+    """A `notify_many` too large to write inside the request (NOTIFICATIONS_FANOUT_INLINE_MAX).
+
+    Written in the same transaction as the change that calls for it, so it is
+    committed or rolled back with it; the worker expands it into Notification
+    and OutgoingEmail rows. Expanding twice writes nothing more (every row it
+    writes has a dedupe key), and the sweep queues again one the broker missed.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=100)
+    context = models.JSONField(default=dict, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    dedupe_key = models.CharField(max_length=200, blank=True)
+    recipient_ids = models.JSONField(default=list)
+    recipients = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=FanOutStatus, default=FanOutStatus.PENDING)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "created_at"], name="notif_fanout_status_idx")]
+
+    def __str__(self):
+        return f"{self.kind} to {self.recipients} recipient(s)"

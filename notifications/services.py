@@ -13,26 +13,23 @@ dates become strings) and must hold no secret: the kind's `render` hook makes
 tokens at delivery time.
 """
 
-import hashlib
 import json
 import logging
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, connection, transaction
-from django.db.models import FilteredRelation, Q
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from kombu.exceptions import KombuError
 
+from .fanout import row_key, write_rows
 from .messages import DIGEST_KIND, build_message, in_app_fields
-from .models import EmailStatus, Notification, NotificationPreference, OutgoingEmail
-from .preferences import choices_for, preference_choice
-from .registry import DAILY, Kind, UnknownKind, get_kind
+from .models import EmailStatus, FanOut, FanOutStatus, Notification, OutgoingEmail
+from .preferences import choices_for
+from .registry import DAILY, UnknownKind, get_kind
 
 logger = logging.getLogger(__name__)
 
@@ -75,14 +72,6 @@ def _json_context(context: dict | None) -> dict:
         raise TypeError(f"notify() context must be JSON-serialisable: {exc}") from None
 
 
-def _row_key(kind: str, recipient_id, dedupe_key: str | None) -> str | None:
-    """The stored key: unique per kind, recipient and the caller's key."""
-    if dedupe_key is None:
-        return None
-    key = f"{kind}:{recipient_id}:{dedupe_key}"
-    return key if len(key) <= 255 else f"{kind}:{recipient_id}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
-
-
 def _create_once(model, **fields):
     """Insert a row unless one with the same dedupe_key exists; None when it does."""
     if fields.get("dedupe_key") and model.objects.filter(dedupe_key=fields["dedupe_key"]).exists():
@@ -122,7 +111,7 @@ def notify(
             recipient=recipient,
             kind=kind,
             actor=actor,
-            dedupe_key=_row_key(kind, recipient.pk, dedupe_key),
+            dedupe_key=row_key(kind, recipient.pk, dedupe_key),
             **in_app_fields(spec, context),
         )
     if choice.email:
@@ -133,7 +122,7 @@ def notify(
             to_address=to_address or recipient.email,
             kind=kind,
             context=context,
-            dedupe_key=_row_key(kind, recipient.pk, dedupe_key),
+            dedupe_key=row_key(kind, recipient.pk, dedupe_key),
             status=EmailStatus.HELD if held else EmailStatus.PENDING,
             queued_at=None if held else timezone.now(),
         )
@@ -152,152 +141,86 @@ def notify_many(
 ) -> int:
     """`notify` for many recipients at once (user ids, users, or a user queryset); returns how many.
 
-    The rows are written in bulk (on PostgreSQL one INSERT … SELECT FROM unnest(…)
-    per table, elsewhere bulk_create) and email is queued in batches of
-    BATCH_SIZE ids after commit, so thousands of recipients cost a few queries
-    and a few broker messages. Without a broker, a fan-out larger than
-    NOTIFICATIONS_EAGER_INLINE_MAX is not mailed inside the request: its rows
-    stay PENDING for `send_pending_emails`.
+    Up to NOTIFICATIONS_FANOUT_INLINE_MAX recipients, the rows are written here in
+    bulk (`fanout.write_rows`: a few queries) and the email is queued after commit
+    in batches of BATCH_SIZE. Beyond it, with a worker, only one `FanOut` row is
+    written here and the worker writes the rows, so a request that notifies
+    5,000 people costs one INSERT. Without a broker the rows are written here, and
+    a fan-out larger than NOTIFICATIONS_EAGER_INLINE_MAX leaves its emails PENDING
+    for `send_pending_emails`.
     """
     spec = get_kind(kind)
     context = _json_context(context)
     now = timezone.now()
-    people, choices = _recipients_and_choices(recipients, spec)
-    inline = not _tasks_run_in_process() or len(people) <= _eager_inline_max()
-    in_app = [(pk, _row_key(kind, pk, dedupe_key)) for pk, _ in people if choices[pk].in_app]
-    emails = [
-        (
-            uuid.uuid4(),
-            pk,
-            address,
-            _row_key(kind, pk, dedupe_key),
-            EmailStatus.HELD if choices[pk].digest == DAILY else EmailStatus.PENDING,
+    ids = _recipient_ids(recipients)
+    in_process = _tasks_run_in_process()
+    if len(ids) > settings.NOTIFICATIONS_FANOUT_INLINE_MAX and not in_process:
+        fanout = FanOut.objects.create(
+            kind=kind,
+            context=context,
+            actor_id=getattr(actor, "pk", actor),
+            dedupe_key=dedupe_key or "",
+            recipient_ids=[str(pk) for pk in ids],
+            recipients=len(ids),
+            queued_at=now,
         )
-        for pk, address in people
-        if choices[pk].email
-    ]
-    writer = _PostgresWriter if connection.vendor == "postgresql" else _OrmWriter
-    writer.notifications(in_app, kind=kind, actor=actor, now=now, **in_app_fields(spec, context))
-    pending = writer.emails(emails, kind=kind, context=context, now=now, queued_at=now if inline else None)
+        transaction.on_commit(partial(enqueue_fanout, fanout.pk))
+        return len(ids)
+    inline = not in_process or len(ids) <= _eager_inline_max()
+    pending = write_rows(
+        recipients=ids,
+        kind=spec,
+        context=context,
+        fields=in_app_fields(spec, context),
+        actor=actor,
+        dedupe_key=dedupe_key,
+        now=now,
+        queued_at=now if inline else None,
+    )
     if pending and inline:
         transaction.on_commit(partial(enqueue_emails, pending))
     elif pending:
         logger.info("fan-out left for send_pending_emails", extra={"kind": kind, "emails": len(pending)})
-    return len(people)
+    return len(ids)
 
 
-def _recipients_and_choices(recipients, kind: Kind) -> tuple[list, dict]:
-    """[(user id, email)] and {user id: Choice} for ids, users or a user queryset, in one query:
-    the users joined to their preference row for this kind."""
-    User = get_user_model()
+def _recipient_ids(recipients) -> list:
     if hasattr(recipients, "values_list"):
-        users = recipients.order_by()
+        return list(recipients.order_by().values_list("pk", flat=True))
+    return [getattr(recipient, "pk", recipient) for recipient in recipients]
+
+
+@transaction.atomic
+def fanout_expand(*, fanout_id) -> int:
+    """Write the rows of a deferred fan-out (the worker's task); return how many emails it queued.
+
+    Locked and marked DONE in one transaction, and every row it writes carries
+    a dedupe key, so a duplicated task writes nothing twice."""
+    fanout = FanOut.objects.select_for_update().filter(pk=fanout_id, status=FanOutStatus.PENDING).first()
+    if fanout is None:
+        return 0
+    now = timezone.now()
+    try:
+        spec = get_kind(fanout.kind)
+    except UnknownKind:
+        logger.warning("fan-out dropped: unknown kind", extra={"fanout_id": str(fanout.pk), "kind": fanout.kind})
+        pending = []
     else:
-        users = User.objects.filter(pk__in=[getattr(recipient, "pk", recipient) for recipient in recipients])
-    pref = FilteredRelation("notification_preferences", condition=Q(notification_preferences__kind=kind.key))
-    rows = users.annotate(pref=pref).values_list(
-        "pk", "email", "pref__pk", "pref__email", "pref__in_app", "pref__digest"
-    )
-    people, choices = [], {}
-    for pk, address, pref_pk, email, in_app, digest in rows:
-        people.append((pk, address))
-        row = None if pref_pk is None else NotificationPreference(email=email, in_app=in_app, digest=digest)
-        choices[pk] = preference_choice(kind, row)
-    return people, choices
-
-
-class _OrmWriter:
-    """Bulk inserts through the ORM; rows whose dedupe_key is taken are skipped."""
-
-    @staticmethod
-    def notifications(rows, *, kind, actor, now, title, body, link) -> None:
-        objects = [
-            Notification(recipient_id=pk, kind=kind, actor=actor, dedupe_key=key, title=title, body=body, link=link)
-            for pk, key in rows
-        ]
-        Notification.objects.bulk_create(_without_existing(Notification, objects), batch_size=BATCH_SIZE)
-
-    @staticmethod
-    def emails(rows, *, kind, context, now, queued_at) -> list:
-        """Insert; return the ids of the PENDING rows inserted (to queue)."""
-        objects = [
-            OutgoingEmail(
-                id=email_id,
-                user_id=pk,
-                to_address=address,
-                kind=kind,
-                context=context,
-                dedupe_key=key,
-                status=status,
-                queued_at=queued_at if status == EmailStatus.PENDING else None,
-            )
-            for email_id, pk, address, key, status in rows
-        ]
-        objects = _without_existing(OutgoingEmail, objects)
-        OutgoingEmail.objects.bulk_create(objects, batch_size=BATCH_SIZE)
-        return [email.pk for email in objects if email.status == EmailStatus.PENDING]
-
-
-def _without_existing(model, objects: list) -> list:
-    keys = [obj.dedupe_key for obj in objects if obj.dedupe_key]
-    taken = set()
-    for start in range(0, len(keys), BATCH_SIZE):
-        batch = keys[start : start + BATCH_SIZE]
-        taken.update(model.objects.filter(dedupe_key__in=batch).values_list("dedupe_key", flat=True))
-    return [obj for obj in objects if obj.dedupe_key not in taken]
-
-
-class _PostgresWriter:
-    """One INSERT … SELECT FROM unnest(arrays) … ON CONFLICT DO NOTHING per table.
-
-    5,000 recipients as a few array parameters instead of 55,000 bound values:
-    the ORM's bulk_create spends over a second binding them on this machine.
-    A taken dedupe_key skips its row, as the ORM writer does.
-    """
-
-    @staticmethod
-    def _columns(model, *names):
-        return ", ".join(connection.ops.quote_name(model._meta.get_field(name).column) for name in names)
-
-    @classmethod
-    def notifications(cls, rows, *, kind, actor, now, title, body, link) -> None:
-        if not rows:
-            return
-        pk_type = get_user_model()._meta.pk.db_type(connection)
-        columns = cls._columns(
-            Notification, "recipient", "kind", "title", "body", "link", "actor", "dedupe_key", "created_at"
+        pending = write_rows(
+            recipients=fanout.recipient_ids,
+            kind=spec,
+            context=fanout.context,
+            fields=in_app_fields(spec, fanout.context),
+            actor=fanout.actor_id,
+            dedupe_key=fanout.dedupe_key or f"fanout:{fanout.pk}",
+            now=now,
+            queued_at=now,
         )
-        sql = (
-            f"INSERT INTO {connection.ops.quote_name(Notification._meta.db_table)} ({columns}) "  # noqa: S608 - names from _meta
-            f"SELECT r.pk, %s, %s, %s, %s, %s, r.key, %s "
-            f"FROM unnest(%s::{pk_type}[], %s::text[]) AS r(pk, key) ON CONFLICT DO NOTHING"
-        )
-        pks, keys = [pk for pk, _ in rows], [key for _, key in rows]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [kind, title, body, link, getattr(actor, "pk", actor), now, pks, keys])
-
-    @classmethod
-    def emails(cls, rows, *, kind, context, now, queued_at) -> list:
-        if not rows:
-            return []
-        pk_type = get_user_model()._meta.pk.db_type(connection)
-        columns = cls._columns(
-            OutgoingEmail,
-            *("id", "user", "to_address", "kind", "context", "dedupe_key", "status"),
-            *("attempts", "last_error", "queued_at", "created_at"),
-        )
-        sql = (
-            f"INSERT INTO {connection.ops.quote_name(OutgoingEmail._meta.db_table)} ({columns}) "  # noqa: S608 - names from _meta
-            f"SELECT r.id, r.pk, r.address, %s, %s::jsonb, r.key, r.status, 0, '', "
-            f"CASE WHEN r.status = %s THEN %s::timestamptz END, %s "
-            f"FROM unnest(%s::uuid[], %s::{pk_type}[], %s::text[], %s::text[], %s::text[]) "
-            f"AS r(id, pk, address, key, status) ON CONFLICT DO NOTHING RETURNING id, status"
-        )
-        ids, pks, addresses, keys, statuses = (list(column) for column in zip(*rows, strict=True))
-        params = [kind, json.dumps(context), EmailStatus.PENDING, queued_at, now, ids, pks, addresses, keys, statuses]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return [email_id for email_id, status in cursor.fetchall() if status == EmailStatus.PENDING]
+    fanout.status, fanout.done_at = FanOutStatus.DONE, now
+    fanout.save(update_fields=["status", "done_at"])
+    if pending:
+        transaction.on_commit(partial(enqueue_emails, pending))
+    return len(pending)
 
 
 # --- Queueing (best-effort) -----------------------------------------------------
@@ -330,6 +253,30 @@ def enqueue_emails(email_ids: list) -> bool:
     return True
 
 
+def enqueue_fanout(fanout_id) -> bool:
+    """Hand a deferred fan-out to the worker; a broker that is down is logged, never raised
+    (the FanOut row stays PENDING with no `queued_at` for the sweep)."""
+    from .tasks import expand_fanout
+
+    try:
+        expand_fanout.delay(str(fanout_id))
+    except BROKER_ERRORS as exc:
+        FanOut.objects.filter(pk=fanout_id, status=FanOutStatus.PENDING).update(queued_at=None)
+        logger.warning(
+            "fan-out not queued: broker unavailable; the sweep will queue it again",
+            extra={"fanout_id": str(fanout_id), "error": type(exc).__name__},
+        )
+        return False
+    return True
+
+
+def fanout_requeue(fanouts) -> int:
+    """Queue again every PENDING fan-out in the `fanouts` queryset; return how many were queued."""
+    ids = list(fanouts.filter(status=FanOutStatus.PENDING).values_list("pk", flat=True))
+    FanOut.objects.filter(pk__in=ids).update(queued_at=timezone.now())
+    return sum(enqueue_fanout(pk) for pk in ids)
+
+
 def email_requeue(emails) -> int:
     """Queue delivery again for every email in the `emails` queryset not yet sent; return how many were queued."""
     ids = list(emails.filter(status__in=[EmailStatus.PENDING, EmailStatus.FAILED]).values_list("pk", flat=True))
@@ -340,18 +287,21 @@ def email_requeue(emails) -> int:
 
 
 def email_requeue_unsent(*, older_than: timedelta = timedelta(0)) -> int:
-    """Queue every PENDING or FAILED email created before `older_than` ago; return how many."""
-    return email_requeue(OutgoingEmail.objects.filter(created_at__lte=timezone.now() - older_than))
+    """Queue every PENDING or FAILED email (and PENDING fan-out) created before `older_than` ago;
+    return how many emails."""
+    before = timezone.now() - older_than
+    fanout_requeue(FanOut.objects.filter(created_at__lte=before))
+    return email_requeue(OutgoingEmail.objects.filter(created_at__lte=before))
 
 
 def email_sweep() -> int:
     """The periodic sweep: PENDING emails older than a minute that no task holds (the broker
     was down when they were created, or their task was queued long ago and lost)."""
     now = timezone.now()
-    stale = OutgoingEmail.objects.filter(status=EmailStatus.PENDING, created_at__lte=now - SWEEP_AGE).exclude(
-        queued_at__gt=now - REQUEUE_AGE
-    )
-    return email_requeue(stale)
+    stale = {"created_at__lte": now - SWEEP_AGE}
+    fanout_requeue(FanOut.objects.filter(**stale).exclude(queued_at__gt=now - REQUEUE_AGE))
+    emails = OutgoingEmail.objects.filter(status=EmailStatus.PENDING, **stale)
+    return email_requeue(emails.exclude(queued_at__gt=now - REQUEUE_AGE))
 
 
 # --- Delivery -------------------------------------------------------------------

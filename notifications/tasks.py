@@ -3,7 +3,7 @@ import random
 from celery import shared_task
 from django.conf import settings
 
-from .services import digest_send, email_deliver, email_sweep
+from .services import digest_send, email_deliver, email_sweep, fanout_expand
 
 
 def retry_delay(retries: int) -> float:
@@ -49,3 +49,9 @@ def sweep_emails() -> int:
 def send_digests() -> int:
     """Beat, daily: one digest email per recipient with held notifications."""
     return digest_send()
+
+
+@shared_task
+def expand_fanout(fanout_id: str) -> int:
+    """Write the rows of a large notify_many and queue its emails (see services.fanout_expand)."""
+    return fanout_expand(fanout_id=fanout_id)
