@@ -114,7 +114,7 @@ class RegistrationInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return selectors.in_attendee_order(
-            selectors.with_waitlist_rank(super().get_queryset(request)).select_related("user")
+            selectors.with_waitlist_rank(super().get_queryset(request)).select_related("user", "event")
         )
 
     @admin.display(description="Waiting #")

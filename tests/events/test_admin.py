@@ -326,3 +326,19 @@ def test_registration_admin_check_in_and_cancel_promote(manager_site_client):
     )
     promoted.refresh_from_db()
     assert promoted.status == RegistrationStatus.ATTENDED
+
+
+def test_change_page_query_count_does_not_grow_with_registrations(admin_site_client):
+    event = EventFactory(capacity=3)
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert admin_site_client.get(change_url(event)).status_code == 200
+        return len(queries)
+
+    for _ in range(4):
+        services.registration_create(actor=UserFactory(), event_id=event.pk)
+    few = count()
+    for _ in range(25):
+        services.registration_create(actor=UserFactory(), event_id=event.pk)
+    assert count() == few
