@@ -13,6 +13,7 @@ from .support import (
     PASSWORD,
     Process,
     free_port,
+    manage,
     new_email,
     path_of,
     start_server,
@@ -106,3 +107,39 @@ def test_registration_succeeds_with_the_broker_down_and_the_sweep_delivers_later
         verified = stack.wsgi.get(path_of(verification_link(message)))
         assert verified.status == 200, verified
         assert len(stack.mailbox.messages_to(address)) == 1
+
+
+def test_a_large_fan_out_is_written_and_mailed_by_the_worker(stack, app_db):
+    """notify_many above NOTIFICATIONS_FANOUT_INLINE_MAX (1 here) in a real process: the caller
+    commits one FanOut row; the stack's worker writes the rows and sends the emails."""
+    addresses = [new_email("fan-out") for _ in range(3)]
+    for address in addresses:
+        response = stack.wsgi.request("POST", "/register/", json_body={"email": address, "password": PASSWORD})
+        assert response.status == 201, response
+    for address in addresses:
+        stack.mailbox.wait_for(address)  # the verification email
+    code = (
+        "from django.contrib.auth import get_user_model; from django.db import transaction; "
+        "from notifications.services import notify_many\n"
+        "with transaction.atomic():\n"
+        f"    notify_many(recipients=get_user_model().objects.filter(email__in={addresses!r}), "
+        "kind='users.professional_granted', dedupe_key='it-fan-out')\n"
+    )
+    manage({**stack.env, "NOTIFICATIONS_FANOUT_INLINE_MAX": "1"}, "shell", "-c", code)
+
+    deadline = time.monotonic() + DELIVERY_TIMEOUT
+    while time.monotonic() < deadline and not all(len(stack.mailbox.messages_to(a)) == 2 for a in addresses):
+        time.sleep(0.1)
+    for address in addresses:
+        subjects = [message["Subject"] for message in stack.mailbox.messages_to(address)]
+        assert "You now have professional status" in subjects, subjects
+    [(status, recipients)] = app_db.execute(
+        "SELECT status, recipients FROM notifications_fanout WHERE dedupe_key = 'it-fan-out'"
+    ).fetchall()
+    assert (status, recipients) == ("DONE", 3)
+    [(count,)] = app_db.execute(
+        "SELECT count(*) FROM notifications_notification WHERE kind = 'users.professional_granted' "
+        "AND dedupe_key LIKE %s",
+        ["%:it-fan-out"],
+    ).fetchall()
+    assert count == 3
