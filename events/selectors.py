@@ -22,23 +22,28 @@ def _is_staff(user) -> bool:
 
 
 def visible_q(user) -> Q:
-    """Managers and admins see every event; members see APPROVED ones, those they saw
-    before a cancellation, and their own."""
+    """Managers and admins see every event; members see APPROVED ones, those they saw before a
+    cancellation, their own, and any they hold a registration for (an approved event whose
+    time changed is back in review, and its registrants still need to see it)."""
     if _is_staff(user):
         return Q()
+    registered = Registration.objects.filter(event=OuterRef("pk"), user_id=user.pk, status__in=LIVE_STATUSES)
     return (
         Q(status=EventStatus.APPROVED)
         | Q(status=EventStatus.CANCELLED, published_at__isnull=False)
         | Q(created_by_id=user.pk)
+        | Exists(registered)
     )
 
 
 def event_visible_to(event: Event, user) -> bool:
     if _is_staff(user) or event.created_by_id == user.pk:
         return True
-    return event.status == EventStatus.APPROVED or (
+    if event.status == EventStatus.APPROVED or (
         event.status == EventStatus.CANCELLED and event.published_at is not None
-    )
+    ):
+        return True
+    return Registration.objects.filter(event=event, user_id=user.pk, status__in=LIVE_STATUSES).exists()
 
 
 def _count(queryset):

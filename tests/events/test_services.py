@@ -515,3 +515,18 @@ def test_deleting_an_account_gives_its_seat_to_the_next_person(event_factory, ad
     assert Registration.objects.get(event=event, user=waiting).status == RegistrationStatus.CONFIRMED
     assert emails_to(waiting, "events.promoted").count() == 1
     assert not Registration.objects.filter(user_id=leaving.pk).exists()
+
+
+def test_registrants_still_see_an_event_back_in_review(event, member, other_manager):
+    from events.selectors import event_get, event_list
+
+    services.registration_create(actor=member, event_id=event.pk)
+    outsider = UserFactory()
+    services.event_update(actor=other_manager, event_id=event.pk, data={"location": "Room 9"})
+    event.refresh_from_db()
+    assert event.status == EventStatus.PENDING
+    assert event_get(user=member, event_id=event.pk) is not None
+    assert [e.pk for e in event_list(user=member)] == [event.pk]
+    assert event_get(user=outsider, event_id=event.pk) is None
+    services.registration_cancel(actor=member, event_id=event.pk)  # and may still cancel
+    assert event_get(user=member, event_id=event.pk) is None
