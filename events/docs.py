@@ -151,7 +151,8 @@ event_viewset = {
         tags=[EVENTS_TAG],
         summary="List events",
         description=(
-            "Members see APPROVED events (and cancelled ones they could see before); managers and admins see "
+            "Members see APPROVED events (cancelled ones they could see before, and any they registered "
+            "for); managers and admins see "
             "every event. Upcoming events come first (soonest first), then past ones. Each item carries the "
             "caller's own registration and links to what the caller may do."
         ),
