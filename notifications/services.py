@@ -4,7 +4,9 @@
 inside its transaction. It writes the rows the recipient's preferences ask for
 (a `Notification` for in-app, an `OutgoingEmail` for email) and, once the
 transaction commits, queues the email for the worker. `notify_many` does the
-same for thousands of recipients with bulk inserts and batched queueing.
+same for thousands of recipients with bulk inserts and batched queueing; with
+a worker, a large one is written by the worker from one `FanOut` row, so the
+calling request stays fast (5,000 recipients: one INSERT).
 
 Queueing is best-effort: when the broker is down the row stays PENDING (it is the
 source of truth) and `email_sweep` — run by Celery beat every minute, or
