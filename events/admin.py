@@ -11,7 +11,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -390,12 +390,44 @@ class EventAdmin(StaffRoleAdmin):
     def get_urls(self):
         return [
             path(
+                "<uuid:event_id>/review/<str:verb>/",
+                self.admin_site.admin_view(self.review_view),
+                name="events_event_review",
+            ),
+            path(
                 "<uuid:event_id>/attendees.csv",
                 self.admin_site.admin_view(self.attendees_csv_view),
                 name="events_event_attendees_csv",
             ),
             *super().get_urls(),
         ]
+
+    REVIEW_VERBS = {"approve": "approve_events", "reject": "reject_events", "cancel": "cancel_events"}
+
+    def review_view(self, request, event_id, verb):
+        """Approve, reject or cancel one event from its change page (the same page as the actions)."""
+        if verb not in self.REVIEW_VERBS or not self.has_change_permission(request):
+            raise PermissionDenied
+        queryset = Event.objects.filter(pk=event_id)
+        get_object_or_404(queryset)
+        response = getattr(self, self.REVIEW_VERBS[verb])(request, queryset)
+        return response or HttpResponseRedirect(reverse("admin:events_event_change", args=[event_id]))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        event = Event.objects.filter(pk=object_id).first() if object_id else None
+        buttons = []
+        if event is not None and self._staff(request):
+            if event.status == EventStatus.PENDING and services.can_review(request.user, event):
+                buttons += [("approve", "Approve…"), ("reject", "Reject with feedback…")]
+            if event.status != EventStatus.CANCELLED and services.can_edit(request.user, event):
+                buttons.append(("cancel", "Cancel event…"))
+        extra_context = {
+            **(extra_context or {}),
+            "review_buttons": [
+                (reverse("admin:events_event_review", args=[event.pk, verb]), label) for verb, label in buttons
+            ],
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def attendees_csv_view(self, request, event_id):
         if not self.has_view_permission(request):

@@ -342,3 +342,19 @@ def test_change_page_query_count_does_not_grow_with_registrations(admin_site_cli
     for _ in range(25):
         services.registration_create(actor=UserFactory(), event_id=event.pk)
     assert count() == few
+
+
+def test_review_buttons_on_the_change_page(manager_site_client, admin_user, manager_user):
+    event = EventFactory(status=EventStatus.PENDING, created_by=admin_user, submitted_by=admin_user)
+    page = manager_site_client.get(change_url(event)).content.decode()
+    approve = f"/admin/events/event/{event.pk}/review/approve/"
+    assert approve in page and f"/admin/events/event/{event.pk}/review/reject/" in page
+    assert "Note for the creator" in manager_site_client.get(approve).content.decode()
+    done = manager_site_client.post(approve, {"apply": "1", "feedback": ""})
+    assert done.status_code == 302 and done["Location"] == change_url(event)
+    event.refresh_from_db()
+    assert (event.status, event.reviewed_by) == (EventStatus.APPROVED, manager_user)
+    # the creator's own pending event offers no review buttons
+    own = EventFactory(status=EventStatus.PENDING, created_by=manager_user, submitted_by=manager_user)
+    assert "/review/approve/" not in manager_site_client.get(change_url(own)).content.decode()
+    assert manager_site_client.get(f"/admin/events/event/{own.pk}/review/nonsense/").status_code == 403
