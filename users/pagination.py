@@ -26,7 +26,8 @@ class SkipLimitPagination(BasePagination):
     `count_rows(queryset)` when it has one — e.g. a maintained counter — else
     COUNT(*)), and the page as a *deferred join*: the ids of the page first,
     walking only the ordering index, then the full rows for those ids, in one
-    statement. The queryset must be ordered by unique keys (a stable order).
+    statement (pages in the second half walk the index from the end). The
+    queryset must be ordered by unique keys (a stable order).
     """
 
     def paginate_queryset(self, queryset, request, view=None):
@@ -39,8 +40,17 @@ class SkipLimitPagination(BasePagination):
         self.total = count_rows(queryset) if count_rows else queryset.count()
         if self.skip >= self.total:
             return []
-        page_ids = queryset.values("pk")[self.skip : self.skip + self.limit]
-        return list(queryset.filter(pk__in=Subquery(page_ids)))
+        return list(queryset.filter(pk__in=Subquery(self._page_ids(queryset))))
+
+    def _page_ids(self, queryset):
+        """The page's ids. A page in the second half walks the ordering index from
+        the end instead (the total is known): `skip=900000` of 1,000,000 then
+        steps over 100,000 index entries, not 900,000."""
+        size = min(self.limit, self.total - self.skip)
+        from_end = self.total - self.skip - size
+        if from_end < self.skip:
+            return queryset.reverse().values("pk")[from_end : from_end + size]
+        return queryset.values("pk")[self.skip : self.skip + size]
 
     def _link(self, rel, skip):
         """The same list (filters and ordering kept) at another `skip`."""

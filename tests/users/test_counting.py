@@ -116,3 +116,27 @@ def test_list_is_three_queries_at_any_depth(admin_client_api, django_assert_num_
         # the token's user, the total, the page (ids and rows in one statement)
         with django_assert_num_queries(3):
             assert admin_client_api.get(f"/users/{query}").status_code == 200
+
+
+@pytest.mark.parametrize("limit", [1, 3, 7, 10])
+def test_pages_read_from_either_end_give_the_same_rows(admin_client_api, admin_user, limit):
+    UserFactory.create_batch(20)
+    expected = list(User.objects.order_by("created_at", "id").values_list("email", flat=True))
+
+    for skip in range(0, len(expected) + 2):
+        items = admin_client_api.get(f"/users/?skip={skip}&limit={limit}").json()["items"]
+        assert [item["email"] for item in items] == expected[skip : skip + limit], (skip, limit)
+
+
+def test_a_page_in_the_second_half_walks_the_index_backwards(admin_client_api):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    UserFactory.create_batch(20)
+    with CaptureQueriesContext(connection) as first_half:
+        admin_client_api.get("/users/?skip=2&limit=5")
+    with CaptureQueriesContext(connection) as second_half:
+        admin_client_api.get("/users/?skip=15&limit=5")
+
+    assert "DESC" not in first_half.captured_queries[-1]["sql"]
+    assert "DESC" in second_half.captured_queries[-1]["sql"]
