@@ -486,3 +486,11 @@ def test_attendee_list_query_count_is_fixed(client_for, people, django_assert_ma
     for _ in range(30):
         services.registration_create(actor=UserFactory(), event_id=event.pk)
     assert _queries(staff, f"/events/{event.pk}/registrations?limit=100") == few
+
+
+def test_registering_costs_a_bounded_number_of_queries(client_for, django_assert_max_num_queries):
+    event = _busy_event(capacity=3, people=30)
+    client = client_for(UserFactory())
+    # lock, checks, insert, audit row, in-app and email rows (with their dedupe checks), the read-back
+    with django_assert_max_num_queries(22):
+        assert client.post(f"/events/{event.pk}/registrations").status_code == 201
