@@ -155,7 +155,8 @@ def user_update(*, actor: User, user: User, data: dict) -> User:
     unknown = set(data) - {*PROFILE_FIELDS, "role"}
     if unknown:
         raise TypeError(f"Unknown user fields: {sorted(unknown)}")
-    before = {name: getattr(user, name) for name in (*data, "email_verified")}
+    # The stored values: the admin's form has already applied the new ones to `user`.
+    before = User.objects.filter(pk=user.pk).values(*data, "email_verified").first() or {}
     if "role" in data:
         _check_role_change(actor=actor, user=user, role=data["role"])
     for field in PROFILE_FIELDS:

@@ -149,3 +149,21 @@ def test_managers_get_the_confirmation_free_actions_but_not_export_of_admins(man
     )
     assert [str(m) for m in response.context["messages"]] == ["Ended every session of 1 user."]
     assert not AuditEvent.objects.filter(target_user=admin_user).exists()
+
+
+def test_staff_changing_an_email_in_the_form_unverifies_it_and_notifies_both_addresses(
+    admin_site_client, mailoutbox, django_capture_on_commit_callbacks
+):
+    from tests.users.test_admin import change_form_data
+
+    member = UserFactory()
+    old = member.email
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_site_client.post(
+            reverse("admin:users_user_change", args=[member.pk]), change_form_data(member, email="moved@example.com")
+        )
+    assert response.status_code == 302
+    fresh = User.objects.get(pk=member.pk)
+    assert (fresh.email, fresh.email_verified, fresh.role) == ("moved@example.com", False, Role.ANONYMOUS)
+    assert sorted(mail.to[0] for mail in mailoutbox) == sorted([old, "moved@example.com"])
+    assert AuditEvent.objects.get(action="user.email_changed").changes["email"] == [old, "moved@example.com"]

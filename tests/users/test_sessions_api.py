@@ -199,3 +199,26 @@ def test_revocation_costs_no_extra_query(admin_client_api, verified_user):
     with CaptureQueriesContext(connection) as queries:
         assert admin_client_api.get(f"/users/{verified_user.pk}").status_code == 200
     assert len(queries) == 2
+
+
+def _signed(claims):
+    return jwt.encode(claims, settings.SIMPLE_JWT["SIGNING_KEY"], algorithm=settings.SIMPLE_JWT["ALGORITHM"])
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"token_type": "access", "jti": "a", "exp": "tomorrow"},
+        {"token_type": "access", "exp": 9999999999},
+        {"jti": "a", "exp": 9999999999},
+        {"token_type": ["access"], "jti": "a", "exp": 9999999999},
+        {"token_type": "access", "jti": "a", "exp": 9999999999, "sub": 12},
+        {"token_type": "access", "jti": "a", "exp": 9999999999, "sub": None},
+    ],
+    ids=["exp-text", "no-jti", "no-type", "type-list", "sub-int", "sub-null"],
+)
+def test_any_malformed_claim_in_a_signed_access_token_is_401(api_client, verified_user, claims):
+    claims = {"sub": str(verified_user.pk), **claims}
+    response = bearer(api_client, _signed(claims)).get("/users/me")
+    assert response.status_code == 401
+    assert response.json()["detail"]
