@@ -103,6 +103,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # error, and the next request opens a new one.
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=False)
 
+# A read replica (streaming replication) for the big lists: GET /users/ reads its page
+# and total there. Unset: everything reads the primary. Lists may then lag the primary
+# by the replication delay; everything else (writes, lookups, logins) stays on it.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **env.db_url_config(DATABASE_REPLICA_URL),
+        "CONN_MAX_AGE": DATABASES["default"].get("CONN_MAX_AGE", 0),
+        "TEST": {"MIRROR": "default"},
+    }
+LIST_DATABASE = "replica" if DATABASE_REPLICA_URL else "default"
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Users and passwords ------------------------------------------------------

@@ -199,3 +199,28 @@ def test_smtp_tls_email_url_with_credentials():
     assert email["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
     assert (email["EMAIL_HOST"], email["EMAIL_PORT"]) == ("smtp.example.com", 587)
     assert (email["EMAIL_HOST_USER"], email["EMAIL_HOST_PASSWORD"], email["EMAIL_USE_TLS"]) == ("mailer", "p4ss", True)
+
+
+def test_a_read_replica_serves_the_lists_when_configured():
+    script = (
+        "import json; from django.conf import settings; "
+        "print(json.dumps({'aliases': sorted(settings.DATABASES), 'list': settings.LIST_DATABASE, "
+        "'replica': settings.DATABASES.get('replica', {}).get('HOST'), "
+        "'mirror': settings.DATABASES.get('replica', {}).get('TEST', {}).get('MIRROR')}))"
+    )
+    secret = {"SECRET_KEY": "a-test-secret-key-for-reading-settings-0123456789"}
+    plain = run_python(["-c", "import django; django.setup(); " + script], **secret)
+    replica = run_python(
+        ["-c", "import django; django.setup(); " + script],
+        DATABASE_URL="postgres://u@primary/db",
+        DATABASE_REPLICA_URL="postgres://u@replica.example.com/db",
+        **secret,
+    )
+
+    assert json.loads(plain.stdout) == {"aliases": ["default"], "list": "default", "replica": None, "mirror": None}
+    assert json.loads(replica.stdout) == {
+        "aliases": ["default", "replica"],
+        "list": "replica",
+        "replica": "replica.example.com",
+        "mirror": "default",
+    }

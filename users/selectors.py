@@ -7,16 +7,16 @@ from django.utils.functional import cached_property
 from .models import User, UserCount
 
 
-def user_total() -> int:
+def user_total(using: str = "default") -> int:
     """How many users there are, from the trigger-maintained counter row (one
     primary-key read). The row is re-created from COUNT(*) if it is missing
     (a test database flush deletes it)."""
-    total = UserCount.objects.filter(pk=1).values_list("total", flat=True).first()
+    total = UserCount.objects.using(using).filter(pk=1).values_list("total", flat=True).first()
     if total is not None:
         return total
-    total = User.objects.count()
+    total = User.objects.using(using).count()
     try:
-        with transaction.atomic():
+        with transaction.atomic(using="default"):
             UserCount.objects.create(pk=1, total=total)
     except IntegrityError:
         pass  # another request re-created it first
@@ -26,7 +26,7 @@ def user_total() -> int:
 def user_count(queryset) -> int:
     """`total` for a page of users: the counter for the whole table, COUNT(*)
     (through the filters' indexes) when the list is filtered."""
-    return user_total() if not queryset.query.where else queryset.count()
+    return user_total(queryset.db) if not queryset.query.where else queryset.count()
 
 
 class UserCountPaginator(Paginator):

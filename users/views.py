@@ -141,7 +141,8 @@ class UserViewSet(ThrottleUnauthenticatedWritesMixin, GenericViewSet):
         return super().filter_queryset(queryset) if self.action == "list" else queryset
 
     def _page(self):
-        return self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        queryset = self.get_queryset().using(settings.LIST_DATABASE)  # a read replica when there is one
+        return self.paginate_queryset(self.filter_queryset(queryset))
 
     async def list(self, request):
         page = await call(self._page)
