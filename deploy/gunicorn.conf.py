@@ -4,8 +4,8 @@ Used by the image's default command:
     gunicorn -c deploy/gunicorn.conf.py event_manager.wsgi:application
 
 For ASGI set GUNICORN_WORKER_CLASS=uvicorn_worker.UvicornWorker and point the
-command at event_manager.asgi:application instead (asgi.py turns on the
-database connection pool, which ASGI needs).
+command at event_manager.asgi:application instead: its handler keeps one
+database connection per worker, so CONN_MAX_AGE works as under WSGI.
 """
 
 import multiprocessing
