@@ -1,4 +1,5 @@
 import pytest
+from asgiref import sync
 from django.core.cache import cache
 
 from event_manager import concurrency
@@ -154,3 +155,17 @@ def admin_site_client(admin_user):
 def manager_site_client(manager_user):
     """A Django test client logged into /admin/ as a MANAGER (staff with user permissions)."""
     return _site_client(manager_user)
+
+
+@pytest.fixture
+def hops(monkeypatch):
+    """Counts hand-offs from the event loop to a thread (asgiref's SyncToAsync calls)."""
+    counted = []
+    original = sync.SyncToAsync.__call__
+
+    async def counting(self, *args, **kwargs):
+        counted.append(getattr(self.func, "__qualname__", repr(self.func)))
+        return await original(self, *args, **kwargs)
+
+    monkeypatch.setattr(sync.SyncToAsync, "__call__", counting)
+    return counted

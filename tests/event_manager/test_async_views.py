@@ -16,20 +16,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def hops(monkeypatch):
-    """Counts hand-offs from the event loop to a thread (asgiref's SyncToAsync calls)."""
-    counted = []
-    original = sync.SyncToAsync.__call__
-
-    async def counting(self, *args, **kwargs):
-        counted.append(getattr(self.func, "__qualname__", repr(self.func)))
-        return await original(self, *args, **kwargs)
-
-    monkeypatch.setattr(sync.SyncToAsync, "__call__", counting)
-    return counted
-
-
-@pytest.fixture
 def loops(monkeypatch):
     """Counts event loops started for a request (asgiref's AsyncToSync calls)."""
     counted = []

@@ -12,19 +12,6 @@ from users.authentication import access_token_for
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def hops(monkeypatch):
-    counted = []
-    original = sync.SyncToAsync.__call__
-
-    async def counting(self, *args, **kwargs):
-        counted.append(getattr(self.func, "__qualname__", repr(self.func)))
-        return await original(self, *args, **kwargs)
-
-    monkeypatch.setattr(sync.SyncToAsync, "__call__", counting)
-    return counted
-
-
 @pytest.mark.parametrize(
     ("method", "path", "status"),
     [
