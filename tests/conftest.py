@@ -10,6 +10,34 @@ from .factories import PASSWORD, UserFactory
 from .servers import SERVERS, CallerThreadExecutor
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgresql` need what only PostgreSQL has (row locks, concurrent
+    writers): on another database they are deselected, and said so, rather than skipped."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    needs_postgresql = [item for item in items if item.get_closest_marker("postgresql")]
+    if needs_postgresql:
+        config.hook.pytest_deselected(items=needs_postgresql)
+        items[:] = [item for item in items if not item.get_closest_marker("postgresql")]
+        config._postgresql_only = len(needs_postgresql)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    count = getattr(config, "_postgresql_only", 0)
+    if count:
+        terminalreporter.write_line(
+            f"{count} PostgreSQL-only tests deselected on {_vendor()}: run with DATABASE_URL=postgres://… (CI does)"
+        )
+
+
+def _vendor():
+    from django.db import connection
+
+    return connection.vendor
+
+
 @pytest.fixture(autouse=True)
 def _forget_content_types_after_a_flush(request):
     """A transactional test ends with a flush that re-creates content types under new

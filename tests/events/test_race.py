@@ -8,7 +8,7 @@ take concurrent writers from threads. The sequential test runs everywhere.
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from rest_framework.test import APIClient
 
 from events.models import Event, Registration, RegistrationStatus
@@ -16,9 +16,7 @@ from tests.events.conftest import EventFactory
 from tests.factories import UserFactory
 from users.authentication import access_token_for
 
-postgres_only = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="row locks: run with DATABASE_URL=postgres://... (CI does)"
-)
+postgres_only = pytest.mark.postgresql  # row locks: deselected on SQLite (tests/conftest.py)
 
 
 def _client(user):
