@@ -7,6 +7,7 @@ operation documenting a code nothing here can provoke fails the completeness tes
 
 import pytest
 
+from notifications.models import Notification
 from tests.factories import PASSWORD, UserFactory
 from users.authentication import access_token_for
 from users.tokens import email_verification_token
@@ -118,6 +119,39 @@ for method in ("PUT", "PATCH"):
             (label, 429): lambda w: {"path_parameters": member_id(w), "body": {"bio": "x"}, "throttle": True},
         }
     )
+
+
+def my_notification(world):
+    note = Notification.objects.create(recipient=world.member, kind="users.verify_email", title="Hello")
+    return {"id": str(note.pk)}
+
+
+PREFS = "/users/me/notification-preferences/"
+LOCKED_ON = {"preferences": [{"kind": "users.verify_email", "email": True}]}
+SCENARIOS.update(
+    {
+        ("GET /notifications/", 200): lambda w: as_member(w, query={"skip": 0, "limit": 5}),
+        ("GET /notifications/", 400): lambda w: as_member(w, query={"skip": -1}),
+        ("GET /notifications/", 401): lambda w: {},
+        ("POST /notifications/{id}/read/", 200): lambda w: as_member(w, path_parameters=my_notification(w)),
+        ("POST /notifications/{id}/read/", 401): lambda w: {"path_parameters": {"id": "1"}},
+        ("POST /notifications/{id}/read/", 404): lambda w: as_member(w, path_parameters={"id": "999999"}),
+        ("POST /notifications/{id}/read/", 429): lambda w: {"path_parameters": {"id": "1"}, "throttle": True},
+        ("POST /notifications/read-all/", 200): lambda w: as_member(w),
+        ("POST /notifications/read-all/", 401): lambda w: {},
+        ("POST /notifications/read-all/", 429): lambda w: {"throttle": True},
+        (f"GET {PREFS}", 200): lambda w: as_member(w),
+        (f"GET {PREFS}", 401): lambda w: {},
+        (f"PUT {PREFS}", 200): lambda w: as_member(w, body=LOCKED_ON),
+        (f"PUT {PREFS}", 400): lambda w: as_member(
+            w, body={"preferences": [{"kind": "users.verify_email", "email": False}]}
+        ),
+        (f"PUT {PREFS}", 401): lambda w: {"body": LOCKED_ON},
+        (f"PUT {PREFS}", 413): lambda w: as_member(w, body={"preferences": [{"kind": "x" * 2000}]}),
+        (f"PUT {PREFS}", 415): lambda w: as_member(w, **TEXT),
+        (f"PUT {PREFS}", 429): lambda w: {"body": LOCKED_ON, "throttle": True},
+    }
+)
 
 
 def documented(api_schema):
