@@ -99,7 +99,8 @@ def session_refresh(*, raw_token: str) -> dict:
     """Rotate: blacklist the presented refresh token, issue a new pair in its family.
 
     A token already rotated out (blacklisted) revokes its whole family and fails.
-    Fixed cost: about six queries, whatever the user has.
+    Six queries whatever the user has: the session and its user (row lock), the
+    token's outstanding row, the blacklist get-or-create (2), last use, the new token.
     """
     payload = _decode_refresh(raw_token)
     jti = str(payload[api_settings.JTI_CLAIM])
@@ -116,12 +117,15 @@ def session_refresh(*, raw_token: str) -> dict:
         user = session.user
         if user.is_locked or user.closed_at or payload["_version"] != user.token_version:
             raise InvalidRefreshToken()
-        if BlacklistedToken.objects.filter(token__jti=jti).exists():
+        outstanding = OutstandingToken.objects.filter(jti=jti).first()
+        if outstanding is None:  # not issued here (or pruned by flushexpiredtokens)
+            raise InvalidRefreshToken()
+        _, spent_now = BlacklistedToken.objects.get_or_create(token=outstanding)
+        if not spent_now:  # already spent: a replay
             reused = True
             _revoke(RefreshSession.objects.filter(pk=session.pk), reason="reuse")
             audit_record(actor=None, action="user.refresh_token_reused", target=user, note=f"session {session.pk}")
         else:
-            _blacklist(jti, user.pk)
             RefreshSession.objects.filter(pk=session.pk).update(last_used_at=timezone.now())
             pair = token_pair(access_token_for(user), _refresh_token_for(user, session))
     if reused:
