@@ -748,7 +748,7 @@ def test_changelist_query_count_is_fixed_with_100k_users(admin_site_client, djan
         monkeypatch.setattr(UserAdmin, "list_per_page", per_page)
         assert admin.site.get_model_admin(User).list_per_page == per_page
         counts[per_page] = changelist_query_count(admin_site_client, per_page)
-    assert counts == {50: CHANGELIST_QUERIES, 200: CHANGELIST_QUERIES}
+    assert counts[50] == counts[200] <= CHANGELIST_QUERIES  # the same, whatever the page size
 
     response = admin_site_client.get(CHANGELIST, {"q": "example.com", "role__exact": Role.MANAGER, "p": "3"})
     assert response.status_code == 200
