@@ -68,6 +68,11 @@ AUDIT_EXAMPLE = {
 PASSWORD_CHANGED = {"message": "Password changed. Every session was logged out: log in again."}
 ACCEPTED = {"message": "If an account uses this address, an email is on its way."}
 INVALID_REFRESH = _error("Refresh token invalid, expired, revoked or already used", "Token is invalid or expired.")
+MISSING_REFRESH = _error(
+    "No refresh_token in the body (or not a string)",
+    "refresh_token: This field is required.",
+    refresh_token=["This field is required."],
+)
 _ACCOUNT_ERRORS = {401: UNAUTHORIZED}
 
 
@@ -165,6 +170,7 @@ me_close = extend_schema(
             password=["The password is not correct."],
         ),
         **_ACCOUNT_ERRORS,
+        **_BODY_ERRORS,
     },
     examples=[OpenApiExample("Password", value={"password": "Secure*1234"}, request_only=True)],
 )
@@ -181,6 +187,7 @@ me_password = extend_schema(
             old_password=["The current password is not correct."],
         ),
         **_ACCOUNT_ERRORS,
+        **_BODY_ERRORS,
     },
     examples=[
         OpenApiExample(
@@ -196,7 +203,13 @@ token_refresh = extend_schema(
         "token again revokes its whole session (reuse detection): log in again."
     ),
     request=RefreshSerializer,
-    responses={200: _message("New tokens", TOKEN_PAIR, TokenPairSerializer), 401: INVALID_REFRESH, 429: THROTTLED},
+    responses={
+        200: _message("New tokens", TOKEN_PAIR, TokenPairSerializer),
+        400: MISSING_REFRESH,
+        401: INVALID_REFRESH,
+        **_BODY_ERRORS,
+        429: THROTTLED,
+    },
     examples=[OpenApiExample("Refresh", value={"refresh_token": "eyJhbGciOiJIUzI1NiIs..."}, request_only=True)],
 )
 logout = extend_schema(
@@ -204,7 +217,13 @@ logout = extend_schema(
     summary="Log out (revoke this session's refresh token)",
     description="The refresh token and its session stop working; the access token expires on its own (minutes).",
     request=RefreshSerializer,
-    responses={204: OpenApiResponse(description="Logged out"), 401: INVALID_REFRESH, 429: THROTTLED},
+    responses={
+        204: OpenApiResponse(description="Logged out"),
+        400: MISSING_REFRESH,
+        401: INVALID_REFRESH,
+        **_BODY_ERRORS,
+        429: THROTTLED,
+    },
     examples=[OpenApiExample("Logout", value={"refresh_token": "eyJhbGciOiJIUzI1NiIs..."}, request_only=True)],
 )
 logout_all = extend_schema(
@@ -223,7 +242,7 @@ password_reset = extend_schema(
         "`POST /password-reset/confirm`. The link works once and expires after PASSWORD_RESET_TIMEOUT."
     ),
     request=EmailSerializer,
-    responses={202: _message("Accepted", ACCEPTED), 400: VALIDATION_ERROR, 429: THROTTLED},
+    responses={202: _message("Accepted", ACCEPTED), 400: VALIDATION_ERROR, **_BODY_ERRORS, 429: THROTTLED},
     examples=[OpenApiExample("Address", value={"email": "john.doe@example.com"}, request_only=True)],
 )
 password_reset_confirm = extend_schema(
@@ -239,6 +258,7 @@ password_reset_confirm = extend_schema(
             token=["Invalid or expired password reset link."],
         ),
         429: THROTTLED,
+        **_BODY_ERRORS,
     },
     examples=[
         OpenApiExample(
@@ -257,7 +277,7 @@ verification_resend = extend_schema(
     summary="Send the verification email again",
     description="Always 202 with the same body, in the same time, whether the address is registered or not.",
     request=EmailSerializer,
-    responses={202: _message("Accepted", ACCEPTED), 400: VALIDATION_ERROR, 429: THROTTLED},
+    responses={202: _message("Accepted", ACCEPTED), 400: VALIDATION_ERROR, **_BODY_ERRORS, 429: THROTTLED},
     examples=[OpenApiExample("Address", value={"email": "john.doe@example.com"}, request_only=True)],
 )
 _ID = OpenApiParameter("id", str, OpenApiParameter.PATH, description="The user's UUID.")
@@ -285,6 +305,7 @@ professional = extend_schema(
         ),
         400: VALIDATION_ERROR,
         **_STAFF,
+        **_BODY_ERRORS,
     },
     examples=[
         OpenApiExample(
