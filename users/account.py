@@ -28,6 +28,7 @@ from .notices import (
 )
 from .services import _save, _validate
 from .sessions import end_all_sessions
+from .signals import account_closed
 from .validators import normalize_email
 
 # What a member may change about themselves (`email` goes through a confirmation link).
@@ -214,6 +215,7 @@ def account_close(*, user: User, password: str) -> None:
     user.save()
     end_all_sessions(user, reason="closed")
     audit_record(actor=user, action="user.account_closed", target=user, changes={"email": [old_email, None]})
+    account_closed.send(sender=User, user=user)
 
 
 @transaction.atomic

@@ -276,3 +276,24 @@ def test_the_last_admin_cannot_demote_themselves(admin_client_api, admin_user):
     response = admin_client_api.put(f"/users/{admin_user.pk}", {"role": "MANAGER"}, format="json")
     assert response.status_code == 400
     assert User.objects.get(pk=admin_user.pk).role == Role.ADMIN
+
+
+def test_closing_gives_the_accounts_event_seats_to_the_next_person(client_for):
+    from events import services as event_services
+    from events.models import Registration, RegistrationStatus
+    from tests.events.conftest import EventFactory
+
+    event = EventFactory(capacity=1)
+    leaving, waiting = UserFactory(), UserFactory()
+    event_services.registration_create(actor=leaving, event_id=event.pk)
+    event_services.registration_create(actor=waiting, event_id=event.pk)
+
+    assert client_for(leaving).delete("/users/me", {"password": PASSWORD}, format="json").status_code == 204
+
+    event.refresh_from_db()
+    assert event.seats_taken == 1
+    assert Registration.objects.get(event=event, user=waiting).status == RegistrationStatus.CONFIRMED
+    assert Registration.objects.get(event=event, user=leaving).status not in (
+        RegistrationStatus.CONFIRMED,
+        RegistrationStatus.WAITLISTED,
+    )
