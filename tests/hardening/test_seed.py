@@ -100,3 +100,32 @@ def test_runs_without_a_fake_data_library_installed():
     assert result.stdout.strip() == "ok", result.stderr
     requirements = (django_settings.BASE_DIR / "requirements.txt").read_text().lower()
     assert "faker" not in requirements
+
+
+def _indexes():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        return {
+            index
+            for index, info in connection.introspection.get_constraints(cursor, User._meta.db_table).items()
+            if info["index"]
+        }
+
+
+def test_a_large_load_leaves_every_index_and_the_user_count_in_place(settings, monkeypatch):
+    """From REBUILD_INDEXES_FROM rows PostgreSQL's secondary indexes are dropped and rebuilt;
+    SQLite's per-row count triggers are paused and the count redone."""
+    from users.management.commands import seed_users
+
+    settings.DEBUG = True
+    monkeypatch.setattr(seed_users, "REBUILD_INDEXES_FROM", 10)
+    before = _indexes()
+
+    run("--count", "50", "--batch-size", "20")
+
+    from users.models import UserCount
+
+    assert _indexes() == before
+    assert User.objects.count() == UserCount.objects.get().total == 50
+    assert User.objects.filter(email__icontains="example.com").count() == 50

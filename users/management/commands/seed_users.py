@@ -6,8 +6,9 @@
 - Staff (one ADMIN, then MANAGERs) only with --staff N, each with its own random
   password, printed once and never stored anywhere else.
 - created_at is spread over the last two years.
-- Needs no fake-data library. Rows go in by COPY on PostgreSQL (a million in about a
-  minute), by batched INSERTs elsewhere; the table is ANALYZEd at the end.
+- Needs no fake-data library. Rows go in by COPY on PostgreSQL (from 100,000 rows on,
+  with the non-unique indexes rebuilt after the load), by batched INSERTs elsewhere;
+  the table is ANALYZEd at the end.
 """
 
 import random
@@ -31,6 +32,7 @@ from users.nicknames import ADJECTIVES, ANIMALS
 DEFAULT_PASSWORD = "Seeded*Pass1"
 SPREAD = timedelta(days=730)
 UNVERIFIED_SHARE, LOCKED_SHARE, PROFESSIONAL_SHARE = 0.15, 0.03, 1 / 7
+REBUILD_INDEXES_FROM = 100_000  # rows; below it, maintaining the indexes while loading is cheaper
 
 FIRST_NAMES = (  # noqa: SIM905 - a word list reads better as one string
     "Ada Alan Amara Ana Andrei Anh Aisha Ben Bilal Carla Chen Chloe Dan Diego Elena Emeka Emma Eva Farah Felix "
@@ -85,7 +87,7 @@ class Command(BaseCommand):
         now = timezone.now()
         created = 0
         rows = (self._member(rng, run, i, password_hash, now) for i in range(count))
-        with _row_triggers_paused():
+        with _row_triggers_paused(), _secondary_indexes_rebuilt_after(count):
             while created < count:
                 batch = [next(rows) for _ in range(min(batch_size, count - created))]
                 _insert(batch)
@@ -153,6 +155,28 @@ def _random_password() -> str:
             and any(not c.isalnum() for c in secret)
         ):
             return secret
+
+
+@contextmanager
+def _secondary_indexes_rebuilt_after(count: int):
+    """PostgreSQL, large loads: drop the non-unique indexes (trigram GIN ones above all
+    cost more to maintain row by row than to build once), load, re-create them, all in
+    one transaction (the table is locked meanwhile; a failure restores everything)."""
+    if connection.vendor != "postgresql" or count < REBUILD_INDEXES_FROM:
+        yield
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = %s "
+            "AND indexdef NOT LIKE 'CREATE UNIQUE INDEX%%'",
+            [User._meta.db_table],
+        )
+        indexes = cursor.fetchall()
+        for name, _ in indexes:
+            cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+        yield
+        for _, definition in indexes:
+            cursor.execute(definition)
 
 
 @contextmanager
