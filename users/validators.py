@@ -66,6 +66,9 @@ _ALLOWED_SCRIPT_MIXES = (
     frozenset({"LATIN", "HAN", "HANGUL"}),
 )
 _SCRIPT_ALIASES = {"CJK": "HAN", "IDEOGRAPHIC": "HAN", "HALFWIDTH": "KATAKANA"}
+# Letters whose name does not start with their script and that Unicode puts in Common:
+# the prolonged sound mark of katakana and hiragana (U+30FC, in `グーグル`), modifier letters.
+_COMMON_LETTER_PREFIXES = ("KATAKANA-HIRAGANA", "MODIFIER")
 
 EMAIL_MAX_INPUT = 320  # RFC 5321 allows 254; anything longer is not an address
 EMAIL_INVALID = "Enter a valid email address."
@@ -86,6 +89,8 @@ def _script(char: str) -> str | None:
     if not unicodedata.category(char).startswith("L"):
         return None
     word = unicodedata.name(char, "UNKNOWN").split(" ", 1)[0]
+    if word in _COMMON_LETTER_PREFIXES:
+        return None
     return _SCRIPT_ALIASES.get(word, word)
 
 
