@@ -136,7 +136,9 @@ def test_the_image_url_that_used_to_500_is_refused():
 
 @pytest.mark.django_db
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+    max_examples=EXAMPLES // 2,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(email=emails, picture=urls, linkedin=urls, nickname=st.one_of(hostile_text, st.just("fine_nick")))
 def test_full_clean_raises_only_validation_error(email, picture, linkedin, nickname):
