@@ -3,6 +3,8 @@ throttle shared by several gunicorn workers without Redis, and what /health repo
 when the cache, the broker or the database does not answer."""
 
 import contextlib
+import os
+import shutil
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -52,6 +54,10 @@ def wait_answering(server, timeout=STARTUP_TIMEOUT):
 
 
 def start_redis(port, log_dir):
+    if shutil.which("redis-server") is None:
+        if os.environ.get("CI"):
+            pytest.fail("redis-server is not installed (CI is set, so this is an error)", pytrace=False)
+        pytest.skip("needs the redis-server binary to bring Redis back on the closed port")
     args = ["redis-server", "--bind", HOST, "--port", str(port), "--save", "", "--appendonly", "no"]
     process = Process(f"redis-{port}", args, {"PATH": "/usr/bin:/bin:/usr/local/bin"}, log_dir / f"redis-{port}.log")
     client = redis.Redis(host=HOST, port=port, socket_timeout=1, socket_connect_timeout=1)
