@@ -9,6 +9,8 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
+from audit.filters import UTCIsoDateTimeFilter
+
 from .models import Role, User
 
 ORDERINGS = ("created_at", "email", "nickname", "last_login_at")
@@ -54,12 +56,10 @@ class UserFilter(django_filters.FilterSet):
     email_verified = StrictBooleanFilter()
     is_locked = StrictBooleanFilter()
     is_professional = StrictBooleanFilter()
-    created_after = django_filters.IsoDateTimeFilter(
+    created_after = UTCIsoDateTimeFilter(
         field_name="created_at", lookup_expr="gte", label="Created at or after (ISO 8601)."
     )
-    created_before = django_filters.IsoDateTimeFilter(
-        field_name="created_at", lookup_expr="lt", label="Created before (ISO 8601)."
-    )
+    created_before = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="lt", label="Created before (ISO 8601).")
     ordering = StableOrderingFilter(
         fields=ORDERINGS, label="created_at, email, nickname or last_login_at; prefix '-' for descending."
     )

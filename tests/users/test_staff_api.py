@@ -266,3 +266,17 @@ def test_the_filtered_list_costs_a_fixed_number_of_queries(admin_client_api, lim
 
 def test_members_cannot_list_users(user_client_api):
     assert user_client_api.get("/users/", {"q": "abc"}).status_code == 403
+
+
+@pytest.mark.parametrize("path", ["/audit", "/users/"])
+@pytest.mark.parametrize(
+    ("moment", "status"),
+    [("0006-01-21T00:19:01-20:25", 200), ("0001-01-01T00:00:00+05:00", 400), ("9999-12-31T23:59:59-05:00", 400)],
+    ids=["offset-beyond-postgresql", "before-year-1-in-utc", "after-9999-in-utc"],
+)
+def test_extreme_dates_are_answered_never_a_500(admin_client_api, path, moment, status):
+    """Found by Schemathesis on PostgreSQL: an offset of -20:25 reached the database."""
+    response = admin_client_api.get(path, {"created_after": moment})
+    assert response.status_code == status
+    if status == 400:
+        assert "created_after" in response.json()
