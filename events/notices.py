@@ -146,6 +146,7 @@ KINDS = [
         key=REMINDER,
         label="Reminder the day before",
         description="Sent about 24 hours before an event you have a seat for.",
+        urgent=True,  # a daily digest could deliver it after the event
         title="Tomorrow: {{ title }}",
         body=_details,
         link=EVENT_LINK,
