@@ -62,3 +62,28 @@ def test_after_the_migration_the_lookalike_account_cannot_log_in_as_the_real_one
     response = api_client.post("/login/", {"username": "a@exam\u200bple.com", "password": PASSWORD})
 
     assert response.status_code == 401
+
+
+def test_report_emails_lists_what_the_migration_left_and_fails(capsys):
+    from django.core.management import CommandError, call_command
+
+    invisible = UserFactory(email="a@exam\u200bple.com")
+    first = UserFactory(email="bob@xn--bcher-kva.de")
+    second = UserFactory(email="bob@b\u00fccher.de")
+    UserFactory(email="fine@example.com")
+
+    with pytest.raises(CommandError, match="2 problem"):
+        call_command("report_emails")
+    out = capsys.readouterr().out
+    assert f"NOT NORMALISED: user {invisible.pk}" in out
+    assert "COLLISION" in out and str(first.pk) in out and str(second.pk) in out
+    assert "fine@example.com" not in out
+
+
+def test_report_emails_is_quiet_when_all_is_well(capsys):
+    from django.core.management import call_command
+
+    UserFactory(email="fine@example.com")
+    call_command("report_emails")
+
+    assert "Every stored email is in its normal form" in capsys.readouterr().out

@@ -8,7 +8,7 @@ report, without merging or deleting anything, the rows it cannot rewrite:
   `a@xn--bcher-kva.de`): all left as they are; logins reach the row already in
   normal form, if any. Staff decide which account keeps the mailbox.
 
-The report is printed; re-running it changes nothing more."""
+The report is printed; `manage.py report_emails` prints it again later (read-only)."""
 
 import sys
 from collections import defaultdict
@@ -48,6 +48,8 @@ def normalize_stored_emails(apps, schema_editor, out=None):
     for rows in collisions:
         listed = ", ".join(f"user {pk} {email!r}" for pk, email, _ in rows)
         out.write(f"  users.0003: COLLISION, left unchanged (one mailbox, {len(rows)} accounts): {listed}\n")
+    if refused or collisions:
+        out.write("  users.0003: resolve these in the admin; `manage.py report_emails` lists them again.\n")
 
 
 class Migration(migrations.Migration):
