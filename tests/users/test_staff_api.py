@@ -280,3 +280,12 @@ def test_extreme_dates_are_answered_never_a_500(admin_client_api, path, moment, 
     assert response.status_code == status
     if status == 400:
         assert "created_after" in response.json()
+
+
+def test_audit_rows_carry_the_request_id_under_both_servers(admin_client_api, admin_user):
+    locked = UserFactory(locked=True)
+    response = admin_client_api.post(f"/users/{locked.pk}/unlock", HTTP_X_REQUEST_ID="trace-abc")
+    assert response["X-Request-ID"] == "trace-abc"
+    event = AuditEvent.objects.get(action="user.unlocked")
+    assert (event.request_id, event.actor_id) == ("trace-abc", admin_user.pk)
+    assert event.client_ip  # the test client's REMOTE_ADDR
