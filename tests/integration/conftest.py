@@ -84,9 +84,9 @@ def redis_databases(services):
     databases.release_all()
 
 
-@pytest.fixture(scope="session")
-def database_url(services):
-    """A new PostgreSQL database, migrated, with an ADMIN made by `createsuperuser`."""
+@contextlib.contextmanager
+def migrated_database():
+    """A new PostgreSQL database, migrated, with an ADMIN made by `createsuperuser`; dropped after."""
     name = f"event_manager_it_{secrets.token_hex(4)}"
     with psycopg.connect(POSTGRES_ADMIN_DSN, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
@@ -105,6 +105,28 @@ def database_url(services):
     finally:
         with psycopg.connect(POSTGRES_ADMIN_DSN, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def database_url(services):
+    """The stack's database (see `migrated_database`)."""
+    with migrated_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def isolated_servers(services, redis_databases, log_dir):
+    """A WSGI and an ASGI instance on a database of their own, for tests that break
+    database connections (the shared stack's worker and servers must not notice)."""
+    cache_url = redis_databases.claim()
+    try:
+        with migrated_database() as url, _stopped_afterwards():
+            env = app_env(DATABASE_URL=url, REDIS_URL=cache_url)
+            servers = {kind: start_server(kind, env, log_dir, label="-isolated") for kind in ("wsgi", "asgi")}
+            _wait(*(server.wait_healthy for server in servers.values()))
+            yield url, servers
+    finally:
+        redis_databases.release(cache_url)
 
 
 @pytest.fixture
