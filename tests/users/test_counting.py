@@ -140,3 +140,21 @@ def test_a_page_in_the_second_half_walks_the_index_backwards(admin_client_api):
 
     assert "DESC" not in first_half.captured_queries[-1]["sql"]
     assert "DESC" in second_half.captured_queries[-1]["sql"]
+
+
+def test_an_unfiltered_page_builds_no_filterset(admin_client_api, monkeypatch):
+    from users.filters import UserFilter
+
+    built = []
+    original = UserFilter.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(kwargs.get("data"))
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(UserFilter, "__init__", counting)
+
+    assert admin_client_api.get("/users/?skip=0&limit=5&unknown=1").status_code == 200
+    assert built == []
+    assert admin_client_api.get("/users/?role=ADMIN").status_code == 200
+    assert len(built) == 1
