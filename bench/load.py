@@ -28,6 +28,7 @@ class Scenario:
     headers: dict[str, str] = field(default_factory=dict)
     bodies: list[str] | None = None  # POST bodies, cycled through
     content_type: str = "application/x-www-form-urlencoded"
+    unique_bodies: bool = False  # each body sent once at most (sign-ups), not cycled
 
 
 def login_token(port: int, email: str, password: str) -> str:
@@ -67,6 +68,7 @@ def build_scenarios(port: int, token: str) -> tuple[list[Scenario], int]:
             method="POST",
             bodies=register_bodies(),
             content_type="application/json",
+            unique_bodies=True,
         ),
     ]
     return scenarios, len(bodies)
@@ -87,7 +89,7 @@ def preflight(port: int, scenario: Scenario) -> None:
     body = None
     if scenario.bodies:
         headers["Content-Type"] = scenario.content_type
-        body = scenario.bodies.pop(0) if scenario.content_type == "application/json" else scenario.bodies[0]
+        body = scenario.bodies.pop(0) if scenario.unique_bodies else scenario.bodies[0]
     status, data = http_call(port, scenario.method, scenario.path, headers=headers, body=body)
     if not 200 <= status < 300:
         raise BenchError(f"{scenario.method} {scenario.path} answered {status}, not 2xx: {data[:300]!r}")
@@ -114,6 +116,9 @@ def run_wrk(wrk: str, port: int, scenario: Scenario, *, seconds: int, args, work
         bodies_file.write_text("\n".join(scenario.bodies) + "\n")
         env["BENCH_BODIES_FILE"] = str(bodies_file)
         env["BENCH_CONTENT_TYPE"] = scenario.content_type
+        env["BENCH_THREADS"] = str(args.threads)
+        if scenario.unique_bodies:
+            env["BENCH_UNIQUE"] = "1"
     # S603 is safe here: wrk found by shutil.which, fixed arguments, no shell.
     proc = subprocess.run(  # noqa: S603
         cmd, env=env, text=True, capture_output=True, timeout=seconds + args.timeout_s + 60

@@ -3,9 +3,10 @@
 -- * done() prints one line, `BENCH_JSON {...}`, with the request count, the
 --   error counters and the latency percentiles (microseconds); bench.report
 --   parses it.
--- * With BENCH_BODIES_FILE set (one form-encoded body per line) every request
---   is a POST of the next body, each wrk thread starting at its own offset, so
---   the login scenario spreads over many users instead of one row.
+-- * With BENCH_BODIES_FILE set (one body per line) every request is a POST of
+--   the next body, each wrk thread starting at its own offset, so the login
+--   scenario spreads over many users instead of one row. With BENCH_UNIQUE=1
+--   the threads take disjoint bodies (each sign-up address is used once).
 
 local thread_count = 0
 
@@ -22,6 +23,9 @@ if bodies_file and bodies_file ~= "" then
 
    local bodies = {}
    local next_body = 0
+   -- BENCH_UNIQUE: every body at most once over all threads (sign-ups), else cycled (logins).
+   local unique = os.getenv("BENCH_UNIQUE") == "1"
+   local threads = tonumber(os.getenv("BENCH_THREADS") or "1")
 
    function init(args)
       for line in io.lines(bodies_file) do
@@ -30,10 +34,18 @@ if bodies_file and bodies_file ~= "" then
          end
       end
       assert(#bodies > 0, "BENCH_BODIES_FILE has no bodies: " .. bodies_file)
-      next_body = ((thread_index or 0) * 17) % #bodies
+      if unique then
+         next_body = (thread_index or 0)  -- thread i sends bodies i+1, i+1+T, i+1+2T, ...
+      else
+         next_body = ((thread_index or 0) * 17) % #bodies
+      end
    end
 
    function request()
+      if unique then
+         next_body = next_body + threads
+         return wrk.format(nil, nil, nil, bodies[(next_body - threads) % #bodies + 1])
+      end
       next_body = next_body % #bodies + 1
       return wrk.format(nil, nil, nil, bodies[next_body])
    end
