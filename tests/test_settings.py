@@ -1,6 +1,7 @@
 import functools
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -224,3 +225,21 @@ def test_a_read_replica_serves_the_lists_when_configured():
         "replica": "replica.example.com",
         "mirror": "default",
     }
+
+
+@pytest.mark.parametrize(
+    ("https", "expected"),
+    [("true", set()), ("false", {"security.W004", "security.W008", "security.W016"})],
+)
+def test_deploy_checks_see_the_async_capable_middleware(https, expected):
+    """The subclassed Security/CSRF/X-Frame middleware count as installed: no W001-W003, and
+    the HSTS, redirect and cookie checks judge the real settings instead of passing vacuously."""
+    result = run_python(
+        ["manage.py", "check", "--deploy"],
+        SECRET_KEY="a-deploy-check-secret-key-that-is-long-and-random-looking-0123456789",
+        HTTPS=https,
+        ALLOWED_HOSTS="example.com",
+    )
+    found = set(re.findall(r"security\.W\d{3}", result.stdout + result.stderr))
+    assert not found & {"security.W001", "security.W002", "security.W003"}
+    assert expected <= found if expected else not found, result.stdout + result.stderr

@@ -53,7 +53,9 @@ def _security(key, label, description, title, body, render=None):
         key=key,
         label=label,
         description=description,
-        channels=(EMAIL,),
+        # Shown in-app too (the dashboard keeps a record of security events); the
+        # links with tokens are made for the email only, at delivery.
+        channels=(EMAIL, IN_APP),
         mandatory=True,
         urgent=True,
         title=title,
@@ -128,9 +130,11 @@ def register_kinds() -> None:
             key=VERIFY_EMAIL,
             label="Email verification",
             description="The link that confirms your email address.",
-            channels=(EMAIL,),
+            channels=(EMAIL, IN_APP),
             mandatory=True,
             urgent=True,
+            title="Confirm your email address",
+            body="We sent a verification link to your email address; open it to finish signing up.",
             template="users/emails/verify_email",
             render=_verification_context,
         )

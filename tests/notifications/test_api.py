@@ -134,11 +134,11 @@ def test_preferences_list_every_kind_with_defaults_and_locks(client_for, verifie
         "kind": "users.verify_email",
         "label": "Email verification",
         "description": "The link that confirms your email address.",
-        "channels": ["email"],
+        "channels": ["email", "in_app"],
         "mandatory": True,
         "urgent": True,
         "email": True,
-        "in_app": None,
+        "in_app": True,
         "digest": None,
         "digest_choices": [IMMEDIATELY],
     }

@@ -260,7 +260,7 @@ def test_a_kind_is_checked_when_declared(fields):
 
 def test_the_verification_kind_is_registered_by_users():
     kind = get_kind("users.verify_email")
-    assert (kind.channels, kind.mandatory, kind.urgent) == (("email",), True, True)
+    assert (kind.channels, kind.mandatory, kind.urgent) == (("email", "in_app"), True, True)
 
 
 @pytest.mark.django_db
