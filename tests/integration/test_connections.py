@@ -39,14 +39,14 @@ def test_a_broken_connection_is_replaced_after_the_request_that_saw_it(isolated_
     server = servers[kind]
     admin_token = _token_once_connected(server)
     # Every worker opens a connection (an earlier test may have broken the one it had).
-    warm_up = [server.get("/users/?limit=1", token=admin_token).status for _ in range(16)]
-    assert warm_up[-4:] == [200] * 4, warm_up
+    warm_up = [server.get("/users/?limit=1", token=admin_token).status for _ in range(30)]
+    assert len([status for status in warm_up if status != 200]) <= WORKERS, warm_up
 
     assert _kill_app_connections(database_url) >= 1
-    statuses = [server.get("/users/?limit=1", token=admin_token).status for _ in range(16)]
+    # Requests go to whichever worker is free, so a worker may meet its broken connection
+    # late; over many requests each one fails at most once (the request that met it).
+    statuses = [server.get("/users/?limit=1", token=admin_token).status for _ in range(60)]
 
     failed = [status for status in statuses if status != 200]
     assert set(failed) <= {503}, statuses
-    assert len(failed) <= WORKERS, statuses  # one per worker at most: the request that found it broken
-    # By now every worker has met its broken connection (or had none) and opened a new one.
-    assert [server.get("/users/?limit=1", token=admin_token).status for _ in range(8)] == [200] * 8
+    assert len(failed) <= WORKERS, statuses
