@@ -9,7 +9,7 @@ PORT   ?= 8000
 MANAGE := $(BIN)/python manage.py
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev chromium run serve test lint check bench clean
+.PHONY: help install install-dev chromium run serve test lint check bench schema clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -76,6 +76,9 @@ check: install-dev  ## Django system checks and the migrations check
 
 bench: install-dev  ## Load-test the service under gunicorn (WSGI and ASGI); writes docs/benchmarks.md
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+schema: install  ## Regenerate docs/openapi.json, the reviewed snapshot of the API schema
+	SECRET_KEY=schema-only $(MANAGE) spectacular --format openapi-json --file docs/openapi.json
 
 clean:  ## Remove the virtualenv, the SQLite database and collected static files
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .coverage htmlcov
