@@ -11,8 +11,9 @@ MANAGE := $(BIN)/python manage.py
 .DEFAULT_GOAL := help
 .PHONY: help install install-dev chromium run serve test lint check bench schema clean
 
-help:  ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+help:  ## List the targets (PORT=… and HOST=… change the addresses shown)
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -e 's/\$$(HOST)/$(HOST)/g' -e 's/\$$(PORT)/$(PORT)/g' \
+	  | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=python3.11)")'
@@ -33,7 +34,7 @@ install-dev: $(VENV)/.dev-deps  ## Also install the test and lint tools
 
 run: export DEBUG ?= true
 run: export SERVER_BASE_URL ?= http://localhost:$(PORT)
-run: install  ## Migrate the database, create the demo admin, serve on http://localhost:8000
+run: install  ## Migrate the database, create the demo admin, serve on http://localhost:$(PORT)
 	@case "$$DEBUG" in [Tt]rue|1|[Yy]es|on) ;; *) $(MANAGE) collectstatic --noinput -v0 ;; esac
 	$(MANAGE) migrate --noinput
 	-$(MANAGE) create_demo_admin
@@ -41,10 +42,10 @@ run: install  ## Migrate the database, create the demo admin, serve on http://lo
 	@echo "Serving on http://localhost:$(PORT)/  (admin: /admin/, API docs: /docs)"
 	$(MANAGE) runserver $(HOST):$(PORT)
 
-serve: install  ## Production-like: collectstatic, migrate, gunicorn (needs SECRET_KEY or DEBUG=true)
+serve: install  ## Production-like: collectstatic, migrate, gunicorn on $(HOST):$(PORT) (needs SECRET_KEY or DEBUG=true)
 	$(MANAGE) collectstatic --noinput -v0
 	$(MANAGE) migrate --noinput
-	$(BIN)/gunicorn -c deploy/gunicorn.conf.py event_manager.wsgi:application
+	$(BIN)/gunicorn -c deploy/gunicorn.conf.py --bind $(HOST):$(PORT) event_manager.wsgi:application
 
 # The browser tests (tests/browser) drive Debian's chromium; installed with apt-get when
 # missing (as root), else `make test` stops saying how to get it. Never skipped.
