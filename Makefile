@@ -65,11 +65,12 @@ chromium:  ## Install Debian's chromium for the browser tests when missing (apt-
 	}
 
 test: install-dev chromium  ## Run the whole test suite (DATABASE_URL picks the database)
-	$(BIN)/python -m pytest --cov=users --cov=notifications --cov=event_manager --cov-report=term:skip-covered $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --cov=core --cov=audit --cov=notifications --cov=users --cov=events --cov=event_manager --cov-report=term:skip-covered $(PYTEST_ARGS)
 
-lint: install-dev  ## ruff
+lint: install-dev  ## ruff (check and format) and the import contracts (.importlinter)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 check: install-dev  ## Django system checks and the migrations check
 	SECRET_KEY=check-only $(MANAGE) check

@@ -6,7 +6,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 
-from .context import client_ip_var, request_id_var
+from core.context import client_ip_var, request_id_var
+
 from .models import AuditEvent
 
 REPR_LENGTH = 255

@@ -78,9 +78,7 @@ def register_bodies(count: int = 5_000) -> list[str]:
     """Sign-ups with addresses no run has used (each run its own random prefix): more than a
     10 s run can send at the hashing rate, so no body repeats."""
     run = secrets.token_hex(4)
-    return [
-        json.dumps({"email": f"bench.{run}.{i}@example.com", "password": "Bench*Signup1"}) for i in range(count)
-    ]
+    return [json.dumps({"email": f"bench.{run}.{i}@example.com", "password": "Bench*Signup1"}) for i in range(count)]
 
 
 def preflight(port: int, scenario: Scenario) -> None:

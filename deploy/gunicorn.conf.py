@@ -39,7 +39,7 @@ max_requests_jitter = _env_int("GUNICORN_MAX_REQUESTS_JITTER", 100)
 # Addresses allowed to set X-Forwarded-Proto/-For (the nginx container in compose).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
-# The app logs one JSON line per request (event_manager.middleware) with tokens
+# The app logs one JSON line per request (core.middleware) with tokens
 # redacted; gunicorn's own access line would print raw paths, so it is opt-in.
 accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 # Uvicorn workers (ASGI) log their own access lines, raw paths included; silenced likewise.

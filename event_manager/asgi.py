@@ -7,7 +7,7 @@ persistent connections piling up until PostgreSQL refuses clients). This
 handler runs the synchronous work of every request on asgiref's one long-lived
 thread-sensitive thread instead, so a process keeps one database connection
 (CONN_MAX_AGE works as under WSGI) and a hop costs ~0.05 ms. Views of the
-project's async pattern (`event_manager.api`) are served as coroutines.
+project's async pattern (`core.api`) are served as coroutines.
 Slow blocking work never runs on that thread: `concurrency.offload` sends it
 to a pool of its own.
 """
@@ -21,7 +21,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "event_manager.settings")
 
 
 class ServesAsyncVariants:
-    """A handler mixin: call a view's coroutine variant (`event_manager.api`)."""
+    """A handler mixin: call a view's coroutine variant (`core.api`)."""
 
     def make_view_atomic(self, view):
         return super().make_view_atomic(getattr(view, "async_variant", view))

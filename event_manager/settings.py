@@ -45,26 +45,27 @@ INSTALLED_APPS = [
     "csp",
     "django_filters",
     "rest_framework_simplejwt.token_blacklist",
+    "core",
     "audit",
     "users",
     "notifications",
     "events",
 ]
 
-# Async-capable versions of Django's middleware (event_manager.middleware):
+# Async-capable versions of Django's middleware (core.middleware): the request
+# context (id, client address) comes first, so everything after it logs and audits with it;
 # under ASGI none of them hands the request to a thread.
 MIDDLEWARE = [
-    "event_manager.middleware.RequestIDMiddleware",
-    "audit.middleware.AuditContextMiddleware",
-    "event_manager.middleware.SecurityMiddleware",
-    "event_manager.middleware.CSPMiddleware",
-    "event_manager.middleware.WhiteNoiseMiddleware",
-    "event_manager.middleware.SessionMiddleware",
-    "event_manager.middleware.CommonMiddleware",
-    "event_manager.middleware.CsrfViewMiddleware",
-    "event_manager.middleware.AuthenticationMiddleware",
-    "event_manager.middleware.MessageMiddleware",
-    "event_manager.middleware.XFrameOptionsMiddleware",
+    "core.middleware.RequestContextMiddleware",
+    "core.middleware.SecurityMiddleware",
+    "core.middleware.CSPMiddleware",
+    "core.middleware.WhiteNoiseMiddleware",
+    "core.middleware.SessionMiddleware",
+    "core.middleware.CommonMiddleware",
+    "core.middleware.CsrfViewMiddleware",
+    "core.middleware.AuthenticationMiddleware",
+    "core.middleware.MessageMiddleware",
+    "core.middleware.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "event_manager.urls"
@@ -257,10 +258,10 @@ USERS_PAGE_MAX_LIMIT = env.int("USERS_PAGE_MAX_LIMIT", default=100)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["users.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_RENDERER_CLASSES": ["event_manager.renderers.ORJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["event_manager.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["core.renderers.ORJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "event_manager.exceptions.exception_handler",
+    "EXCEPTION_HANDLER": "core.exceptions.exception_handler",
     # Trusted proxies in front (1 behind nginx). 0 means the client address is
     # REMOTE_ADDR and a client-sent X-Forwarded-For is ignored.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
@@ -349,11 +350,11 @@ LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "event_manager.logging.RequestIDFilter"}},
+    "filters": {"request_id": {"()": "core.logging.RequestIDFilter"}},
     "formatters": {
-        "json": {"()": "event_manager.logging.JSONFormatter"},
+        "json": {"()": "core.logging.JSONFormatter"},
         "text": {
-            "()": "event_manager.logging.TextFormatter",
+            "()": "core.logging.TextFormatter",
             "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
         },
     },

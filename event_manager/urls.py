@@ -10,8 +10,6 @@ from users.account_views import MePasswordView, MeView
 from users.admin_views import PasswordResetCompleteView, PasswordResetConfirmView, PasswordResetDoneView
 from users.admin_views import PasswordResetView as AdminPasswordResetView
 from users.audit_views import AuditViewSet
-from users.pagination import SkipLimitPagination
-from users.throttling import AuthRateThrottle
 from users.token_views import (
     LogoutAllView,
     LogoutView,
@@ -73,26 +71,21 @@ urlpatterns = [
     re_path(r"^users/me/registrations/?$", MyRegistrationsView.as_view(), name="my-registrations"),
     re_path(r"^users/me/calendar-token/?$", CalendarTokenView.as_view(), name="calendar-token"),
     re_path(r"^users/me/events\.ics/?$", CalendarFeedView.as_view(), name="calendar-feed"),
-    # notifications/ never imports users/: the page shape and the login throttle are passed down here.
-    re_path(
-        r"^notifications/?$",
-        NotificationViewSet.as_view({"get": "list"}, pagination_class=SkipLimitPagination),
-        name="notification-list",
-    ),
+    re_path(r"^notifications/?$", NotificationViewSet.as_view({"get": "list"}), name="notification-list"),
     re_path(
         r"^notifications/read-all/?$",
-        NotificationViewSet.as_view({"post": "read_all"}, unauthenticated_write_throttle=AuthRateThrottle),
+        NotificationViewSet.as_view({"post": "read_all"}),
         name="notification-read-all",
     ),
     re_path(
         r"^notifications/(?P<pk>[0-9]{1,18})/read/?$",
-        NotificationViewSet.as_view({"post": "read"}, unauthenticated_write_throttle=AuthRateThrottle),
+        NotificationViewSet.as_view({"post": "read"}),
         name="notification-read",
     ),
     # Before the users router, which would take "me" for a user id.
     re_path(
         r"^users/me/notification-preferences/?$",
-        NotificationPreferencesView.as_view(unauthenticated_write_throttle=AuthRateThrottle),
+        NotificationPreferencesView.as_view(),
         name="notification-preferences",
     ),
     path("", include(router.urls)),

@@ -3,7 +3,8 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 
-from users.serializers import ErrorSerializer, ValidationErrorSerializer
+from core.docs import error_response
+from core.serializers import ErrorSerializer
 
 from .models import EventKind
 from .serializers import (
@@ -101,18 +102,10 @@ REGISTRATION_EXAMPLE = {
 }
 
 
-def _error(description, detail, serializer=ErrorSerializer, **fields):
-    return OpenApiResponse(
-        ValidationErrorSerializer if fields else serializer,
-        description=description,
-        examples=[OpenApiExample(description, value={"detail": detail, **fields}, response_only=True)],
-    )
-
-
-UNAUTHORIZED = _error("Missing, invalid or expired token", "Authentication credentials were not provided.")
-NOT_FOUND = _error("No such event, or one you may not see", "No Event matches the given query.")
-FORBIDDEN = _error("Not allowed for your role", "Only managers and admins may create events.")
-VALIDATION = _error(
+UNAUTHORIZED = error_response("Missing, invalid or expired token", "Authentication credentials were not provided.")
+NOT_FOUND = error_response("No such event, or one you may not see", "No Event matches the given query.")
+FORBIDDEN = error_response("Not allowed for your role", "Only managers and admins may create events.")
+VALIDATION = error_response(
     "Validation error (each offending field is named)",
     "ends_at: The event must end after it starts.",
     ends_at=["The event must end after it starts."],
@@ -247,8 +240,8 @@ event_viewset = {
             request=None,
             responses={
                 201: REGISTRATION_OUT,
-                400: _error("Registration refused", "This event is for professional members only."),
-                409: _error("Already registered", "You are already registered for this event."),
+                400: error_response("Registration refused", "This event is for professional members only."),
+                409: error_response("Already registered", "You are already registered for this event."),
                 **COMMON,
             },
         ),
@@ -262,8 +255,10 @@ event_viewset = {
             ),
             responses={
                 200: RegistrationSerializer(many=True),
-                400: _error("Bad paging parameters", "skip: Ensure this value is greater than or equal to 0."),
-                403: _error("Not allowed", "Only the event's creator, managers and admins may see the attendee list."),
+                400: error_response("Bad paging parameters", "skip: Ensure this value is greater than or equal to 0."),
+                403: error_response(
+                    "Not allowed", "Only the event's creator, managers and admins may see the attendee list."
+                ),
                 **COMMON,
             },
         ),
@@ -282,7 +277,7 @@ event_viewset = {
             description="A freed seat goes to the first person waiting, in the same transaction, who is emailed.",
             responses={
                 204: None,
-                400: _error("Too late", "This event is over; its registrations can no longer be cancelled."),
+                400: error_response("Too late", "This event is over; its registrations can no longer be cancelled."),
                 **COMMON,
             },
         ),
@@ -336,7 +331,7 @@ my_registrations = extend_schema(
     description="Newest event first, with each event's summary; `?skip=&limit=` pages.",
     responses={
         200: MyRegistrationItemSerializer(many=True),
-        400: _error("Bad paging parameters", "limit: Ensure this value is greater than or equal to 1."),
+        400: error_response("Bad paging parameters", "limit: Ensure this value is greater than or equal to 1."),
         401: UNAUTHORIZED,
     },
 )
@@ -381,7 +376,7 @@ calendar_feed = extend_schema(
     parameters=[OpenApiParameter("token", str, required=True, description="The secret from the feed URL.")],
     responses={
         (200, "text/calendar"): ICS_OUT,
-        404: _error("Unknown or revoked token", "Unknown or revoked calendar feed token."),
-        429: _error("Too many requests from this address", "Request was throttled."),
+        404: error_response("Unknown or revoked token", "Unknown or revoked calendar feed token."),
+        429: error_response("Too many requests from this address", "Request was throttled."),
     },
 )

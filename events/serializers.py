@@ -15,7 +15,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from users.serializers import LinkSerializer, _datetime
+from core.serializers import LinkSerializer, iso_datetime
 
 from .models import EventKind, EventStatus, RegistrationStatus
 from .services import can_edit, can_review, is_staff
@@ -33,7 +33,7 @@ class AwareDateTimeField(serializers.DateTimeField):
             try:
                 parsed = parse_datetime(value.strip())
             except ValueError:  # well formed but impossible, e.g. 12:99
-                        self.fail("invalid", format="YYYY-MM-DDThh:mm[:ss[.uuuuuu]]Z or ±HH:MM")
+                self.fail("invalid", format="YYYY-MM-DDThh:mm[:ss[.uuuuuu]]Z or ±HH:MM")
             if parsed is not None and timezone.is_naive(parsed):
                 self.fail("naive")
         return super().to_internal_value(value)
@@ -232,34 +232,34 @@ class EventSerializer(_Links, serializers.Serializer):
             "kind": event.kind,
             "location": event.location or None,
             "online_url": event.online_url or None,
-            "starts_at": _datetime(event.starts_at),
-            "ends_at": _datetime(event.ends_at),
+            "starts_at": iso_datetime(event.starts_at),
+            "ends_at": iso_datetime(event.ends_at),
             "capacity": event.capacity,
             "seats_taken": event.seats_taken,
             "seats_left": event.seats_left,
             "waitlist_count": getattr(event, "waitlist_count", 0),
             "requirements": event.requirements,
             "pro_only": event.pro_only,
-            "registration_opens_at": _datetime(event.registration_opens_at),
-            "registration_closes_at": _datetime(event.registration_closes_at),
+            "registration_opens_at": iso_datetime(event.registration_opens_at),
+            "registration_closes_at": iso_datetime(event.registration_closes_at),
             "registration_open": event.registration_open(),
             "status": event.status,
             "created_by": _person(event.created_by),
             "reviewed_by": _person(event.reviewed_by) if insider else None,
             "review_feedback": (event.review_feedback or None) if insider else None,
-            "submitted_at": _datetime(event.submitted_at) if insider else None,
-            "reviewed_at": _datetime(event.reviewed_at) if insider else None,
-            "cancelled_at": _datetime(event.cancelled_at),
+            "submitted_at": iso_datetime(event.submitted_at) if insider else None,
+            "reviewed_at": iso_datetime(event.reviewed_at) if insider else None,
+            "cancelled_at": iso_datetime(event.cancelled_at),
             "cancellation_reason": event.cancellation_reason or None,
-            "created_at": _datetime(event.created_at),
-            "updated_at": _datetime(event.updated_at),
+            "created_at": iso_datetime(event.created_at),
+            "updated_at": iso_datetime(event.updated_at),
             "my_registration": None
             if my_status is None
             else {
                 "id": str(event.my_registration_id),
                 "status": my_status,
                 "waitlist_position": event.my_waitlist_rank if my_status == RegistrationStatus.WAITLISTED else None,
-                "created_at": _datetime(event.my_registration_created_at),
+                "created_at": iso_datetime(event.my_registration_created_at),
             },
             "links": event_links(self._base, event, user),
         }
@@ -329,10 +329,10 @@ class RegistrationSerializer(_Links, serializers.Serializer):
             },
             "status": registration.status,
             "waitlist_position": rank if registration.status == RegistrationStatus.WAITLISTED else None,
-            "created_at": _datetime(registration.created_at),
-            "confirmed_at": _datetime(registration.confirmed_at),
-            "cancelled_at": _datetime(registration.cancelled_at),
-            "checked_in_at": _datetime(registration.checked_in_at),
+            "created_at": iso_datetime(registration.created_at),
+            "confirmed_at": iso_datetime(registration.confirmed_at),
+            "cancelled_at": iso_datetime(registration.cancelled_at),
+            "checked_in_at": iso_datetime(registration.checked_in_at),
             "links": self._links(registration),
         }
 
@@ -374,12 +374,12 @@ class MyRegistrationItemSerializer(_Links, serializers.Serializer):
             "waitlist_position": getattr(registration, "waitlist_rank", None)
             if registration.status == RegistrationStatus.WAITLISTED
             else None,
-            "created_at": _datetime(registration.created_at),
+            "created_at": iso_datetime(registration.created_at),
             "event": {
                 "id": str(event.pk),
                 "title": event.title,
-                "starts_at": _datetime(event.starts_at),
-                "ends_at": _datetime(event.ends_at),
+                "starts_at": iso_datetime(event.starts_at),
+                "ends_at": iso_datetime(event.ends_at),
                 "location": event.location or None,
                 "online_url": event.online_url or None,
                 "status": event.status,

@@ -1,4 +1,4 @@
-"""The events API, on the project's async view pattern (`event_manager.api`):
+"""The events API, on the project's async view pattern (`core.api`):
 handlers are coroutines that reach services and selectors only through `call`.
 
 Each handler makes one hop: a small synchronous function below runs the
@@ -20,11 +20,11 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import BaseRenderer
 from rest_framework.response import Response
 
-from event_manager.api import APIView, GenericViewSet
-from event_manager.concurrency import call
-from event_manager.renderers import ORJSONRenderer
-from users.pagination import SkipLimitPagination
-from users.throttling import AuthRateThrottle, ThrottleUnauthenticatedWritesMixin
+from core.api import APIView, GenericViewSet
+from core.concurrency import call
+from core.pagination import SkipLimitPagination
+from core.renderers import ORJSONRenderer
+from core.throttling import AuthRateThrottle, ThrottleUnauthenticatedWritesMixin
 
 from . import docs, selectors, services
 from .calendar import CONTENT_TYPE, event_filename, event_ics, feed_ics

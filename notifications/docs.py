@@ -3,6 +3,8 @@
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers
 
+from core.docs import error_response
+
 from .serializers import (
     NotificationSerializer,
     PreferenceListSerializer,
@@ -23,11 +25,8 @@ class NotificationPreferencesErrorSerializer(serializers.Serializer):
 
 
 def _error(description, detail, serializer=NotificationErrorSerializer, **fields):
-    return OpenApiResponse(
-        serializer,
-        description=description,
-        examples=[OpenApiExample(description, value={"detail": detail, **fields}, response_only=True)],
-    )
+    """`core.docs.error_response` with this API's own error components."""
+    return error_response(description, detail, serializer, **fields)
 
 
 UNAUTHORIZED = _error("Missing, invalid or expired token", "Authentication credentials were not provided.")

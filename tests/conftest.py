@@ -2,7 +2,7 @@ import pytest
 from asgiref import sync
 from django.core.cache import cache
 
-from event_manager import concurrency
+from core import concurrency
 from users.authentication import access_token_for
 from users.models import Role
 

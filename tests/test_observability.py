@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from event_manager.logging import JSONFormatter, RequestIDFilter, TextFormatter, redact
+from core.logging import JSONFormatter, RequestIDFilter, TextFormatter, redact
 
 
 def test_response_carries_a_generated_request_id(api_client, db):

@@ -2,6 +2,9 @@
 
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 
+from core.docs import error_response
+from core.serializers import MessageSerializer
+
 from .account_serializers import (
     AccountCloseSerializer,
     AccountSerializer,
@@ -25,9 +28,8 @@ from .docs import (
     USER_EXAMPLE,
     USERS_TAG,
     VALIDATION_ERROR,
-    _error,
 )
-from .serializers import LoginSerializer, MessageSerializer
+from .serializers import LoginSerializer
 
 ACCOUNT_TAG = "My Account (any logged-in user)"
 AUDIT_TAG = "Audit trail (Admin)"
@@ -67,8 +69,10 @@ AUDIT_EXAMPLE = {
 }
 PASSWORD_CHANGED = {"message": "Password changed. Every session was logged out: log in again."}
 ACCEPTED = {"message": "If an account uses this address, an email is on its way."}
-INVALID_REFRESH = _error("Refresh token invalid, expired, revoked or already used", "Token is invalid or expired.")
-MISSING_REFRESH = _error(
+INVALID_REFRESH = error_response(
+    "Refresh token invalid, expired, revoked or already used", "Token is invalid or expired."
+)
+MISSING_REFRESH = error_response(
     "No refresh_token in the body (or not a string)",
     "refresh_token: This field is required.",
     refresh_token=["This field is required."],
@@ -92,10 +96,10 @@ login = extend_schema(
     request={"application/x-www-form-urlencoded": LoginSerializer, "application/json": LoginSerializer},
     responses={
         200: _message("Tokens", TOKEN_PAIR, TokenPairSerializer),
-        400: _error(
+        400: error_response(
             "Account locked (or a required field missing)", "Account locked due to too many failed login attempts."
         ),
-        401: _error("Unknown email, wrong password or unverified email", "Incorrect email or password."),
+        401: error_response("Unknown email, wrong password or unverified email", "Incorrect email or password."),
         **_BODY_ERRORS,
         429: THROTTLED,
     },
@@ -131,7 +135,7 @@ def _me_update(summary):
         request=AccountUpdateSerializer,
         responses={
             200: OpenApiResponse(AccountSerializer, examples=[OpenApiExample("Me", value=ME_EXAMPLE)]),
-            400: _error(
+            400: error_response(
                 "A read-only or invalid field (named)",
                 "role: This field cannot be changed here.",
                 role=["This field cannot be changed here."],
@@ -164,7 +168,7 @@ me_close = extend_schema(
     request=AccountCloseSerializer,
     responses={
         204: OpenApiResponse(description="Closed"),
-        400: _error(
+        400: error_response(
             "Wrong password, or the last admin",
             "password: The password is not correct.",
             password=["The password is not correct."],
@@ -181,7 +185,7 @@ me_password = extend_schema(
     request=PasswordChangeSerializer,
     responses={
         200: _message("Changed", PASSWORD_CHANGED),
-        400: _error(
+        400: error_response(
             "Wrong current password or weak new one",
             "old_password: The current password is not correct.",
             old_password=["The current password is not correct."],
@@ -252,7 +256,7 @@ password_reset_confirm = extend_schema(
     request=PasswordResetConfirmSerializer,
     responses={
         200: _message("Changed", PASSWORD_CHANGED),
-        400: _error(
+        400: error_response(
             "Invalid, used or expired link, or a weak password",
             "Invalid or expired password reset link.",
             token=["Invalid or expired password reset link."],

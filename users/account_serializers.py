@@ -4,8 +4,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from audit.models import AuditEvent
+from core.serializers import LinkSerializer
 
-from .serializers import EmailInputField, LinkSerializer, ProfileInputSerializer, UserSerializer
+from .serializers import EmailInputField, ProfileInputSerializer, UserSerializer
 
 READ_ONLY_ACCOUNT_FIELDS = (
     "id",

@@ -1,15 +1,15 @@
 """A member's own account: GET/PUT/PATCH/DELETE /users/me, POST /users/me/password.
 
 Any logged-in user, whatever the role. On the project's async view pattern
-(`event_manager.api`): database work through `call`, hashing through `offload`.
+(`core.api`): database work through `call`, hashing through `offload`.
 """
 
 from rest_framework import status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from event_manager.api import APIView
-from event_manager.concurrency import call, offload
+from core.api import APIView
+from core.concurrency import call, offload
 
 from . import account_docs as docs
 from .account import account_change_password, account_close, account_update

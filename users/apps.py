@@ -18,7 +18,3 @@ class UsersConfig(AppConfig):
 
         register_kinds()
         post_migrate.connect(_ensure_user_count_triggers, sender=self)
-
-        from event_manager.checks import recognise_subclassed_middleware
-
-        recognise_subclassed_middleware()

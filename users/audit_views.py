@@ -5,12 +5,12 @@ from drf_spectacular.utils import extend_schema_view
 
 from audit.filters import AuditEventFilter
 from audit.models import AuditEvent
-from event_manager.api import GenericViewSet
-from event_manager.concurrency import call
+from core.api import GenericViewSet
+from core.concurrency import call
+from core.pagination import SkipLimitPagination
 
 from . import account_docs as docs
 from .account_serializers import AuditEventSerializer
-from .pagination import SkipLimitPagination
 from .permissions import IsAdmin
 
 

@@ -4,16 +4,16 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSe
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 
+from core.docs import error_response
+from core.serializers import MessageSerializer
+
 from .serializers import (
-    ErrorSerializer,
     LoginSerializer,
-    MessageSerializer,
     RegisterSerializer,
     TokenSerializer,
     UserCreateSerializer,
     UserSerializer,
     UserUpdateSerializer,
-    ValidationErrorSerializer,
 )
 
 AUTH_TAG = "Login and Registration"
@@ -79,34 +79,25 @@ class PageParamsErrorSerializer(serializers.Serializer):
     limit = serializers.ListField(child=serializers.CharField(), required=False)
 
 
-def _error(description, detail, serializer=None, **fields):
-    body = {"detail": detail, **fields}
-    return OpenApiResponse(
-        serializer or (ValidationErrorSerializer if fields else ErrorSerializer),
-        description=description,
-        examples=[OpenApiExample(description, value=body, response_only=True)],
-    )
-
-
-VALIDATION_ERROR = _error(
+VALIDATION_ERROR = error_response(
     "Validation error (each offending field is named)",
     "email: Email already exists. password: Password must contain a digit.",
     email=["Email already exists."],
     password=["Password must contain a digit."],
 )
-UNAUTHORIZED = _error("Missing, invalid or expired token", "Authentication credentials were not provided.")
-FORBIDDEN = _error("Role not allowed", "Only admins and managers may do this.")
-NOT_FOUND = _error("No such user, or the id is not a UUID", "No User matches the given query.")
-THROTTLED = _error("Too many requests from this address (see Retry-After)", "Request was throttled.")
+UNAUTHORIZED = error_response("Missing, invalid or expired token", "Authentication credentials were not provided.")
+FORBIDDEN = error_response("Role not allowed", "Only admins and managers may do this.")
+NOT_FOUND = error_response("No such user, or the id is not a UUID", "No User matches the given query.")
+THROTTLED = error_response("Too many requests from this address (see Retry-After)", "Request was throttled.")
 # Writes with no valid token count against the same per-address budget as logins.
-UNAUTHENTICATED_WRITE_THROTTLED = _error(
+UNAUTHENTICATED_WRITE_THROTTLED = error_response(
     "Too many writes without a valid token from this address (see Retry-After)", "Request was throttled."
 )
-TOO_LARGE = _error(
+TOO_LARGE = error_response(
     "Body longer than DATA_UPLOAD_MAX_MEMORY_SIZE (1 MiB by default)", "Request body too large: at most 1048576 bytes."
 )
-UNSUPPORTED_MEDIA_TYPE = _error("Body is not JSON", 'Unsupported media type "text/plain" in request.')
-PAGE_PARAMS_ERROR = _error(
+UNSUPPORTED_MEDIA_TYPE = error_response("Body is not JSON", 'Unsupported media type "text/plain" in request.')
+PAGE_PARAMS_ERROR = error_response(
     "`skip` below 0, `limit` below 1, or either not an integer (each bad parameter is named)",
     "skip: Ensure this value is greater than or equal to 0.",
     PageParamsErrorSerializer,
@@ -133,8 +124,8 @@ verify_email = extend_schema(
             MessageSerializer,
             examples=[OpenApiExample("Verified", value={"message": "Email verified successfully"})],
         ),
-        400: _error("Wrong, expired or already used link", "Invalid or expired verification link."),
-        404: _error("The user id is not a UUID", "Not found."),
+        400: error_response("Wrong, expired or already used link", "Invalid or expired verification link."),
+        404: error_response("The user id is not a UUID", "Not found."),
         429: THROTTLED,
     },
 )
@@ -162,12 +153,12 @@ login = extend_schema(
                 )
             ],
         ),
-        400: _error(
+        400: error_response(
             "Account locked (or a required field missing)", "Account locked due to too many failed login attempts."
         ),
-        401: _error("Unknown email, wrong password or unverified email", "Incorrect email or password."),
+        401: error_response("Unknown email, wrong password or unverified email", "Incorrect email or password."),
         413: TOO_LARGE,
-        415: _error("Body neither a form nor JSON", 'Unsupported media type "text/plain" in request.'),
+        415: error_response("Body neither a form nor JSON", 'Unsupported media type "text/plain" in request.'),
         429: THROTTLED,
     },
     examples=[
@@ -234,7 +225,7 @@ user_viewset = {
         parameters=[_ID_PARAMETER],
         responses={
             204: None,
-            400: _error("You cannot delete your own account", "You cannot delete your own account."),
+            400: error_response("You cannot delete your own account", "You cannot delete your own account."),
             **_STAFF_WRITE_ERRORS,
             404: NOT_FOUND,
         },

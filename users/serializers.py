@@ -14,22 +14,9 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.serializers import LinkSerializer, iso_datetime
+
 from .models import OPTIONAL_PROFILE_FIELDS, PROFILE_FIELDS, Role, User
-
-
-class LinkSerializer(serializers.Serializer):
-    rel = serializers.CharField()
-    href = serializers.URLField()
-    method = serializers.CharField()
-    action = serializers.CharField()
-
-
-def _datetime(value):
-    """DRF's DateTimeField output for an aware UTC datetime: ISO 8601 with `Z`."""
-    if value is None:
-        return None
-    text = value.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def user_links(href: str) -> list[dict]:
@@ -102,9 +89,9 @@ class UserSerializer(serializers.ModelSerializer):
             is_professional=user.is_professional,
             email_verified=user.email_verified,
             is_locked=user.is_locked,
-            last_login_at=_datetime(user.last_login_at),
-            created_at=_datetime(user.created_at),
-            updated_at=_datetime(user.updated_at),
+            last_login_at=iso_datetime(user.last_login_at),
+            created_at=iso_datetime(user.created_at),
+            updated_at=iso_datetime(user.updated_at),
             links=self.get_links(user),
         )
         return data
@@ -198,19 +185,3 @@ class TokenSerializer(serializers.Serializer):
     access_token = serializers.CharField()
     token_type = serializers.CharField(default="bearer")
     expires_in = serializers.IntegerField(help_text="Seconds until the access token expires.")
-
-
-class MessageSerializer(serializers.Serializer):
-    message = serializers.CharField()
-
-
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-
-
-class ValidationErrorSerializer(serializers.Serializer):
-    """`detail` sums up the problems; each offending field is a key with its messages."""
-
-    detail = serializers.CharField()
-    email = serializers.ListField(child=serializers.CharField(), required=False)
-    password = serializers.ListField(child=serializers.CharField(), required=False)

@@ -5,27 +5,18 @@ import time
 
 from django.conf import settings
 from rest_framework import status
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from event_manager.api import APIView
-from event_manager.concurrency import call, offload
+from core.api import APIView, PublicAPIView
+from core.concurrency import call, offload
 
 from . import account_docs as docs
 from .account import InvalidResetLink, password_reset_confirm, password_reset_request, verification_resend
 from .account_serializers import EmailSerializer, PasswordResetConfirmSerializer, RefreshSerializer
 from .sessions import InvalidRefreshToken, session_logout, session_logout_all, session_refresh
-from .throttling import AuthRateThrottle
 
 ACCEPTED = {"message": "If an account uses this address, an email is on its way."}
-
-
-class PublicAPIView(APIView):
-    """Anyone may call it; throttled per client address."""
-
-    authentication_classes = []
-    permission_classes = [AllowAny]
-    throttle_classes = [AuthRateThrottle]
 
 
 def _invalid_token(exc):

@@ -1,4 +1,4 @@
-"""The user API, on the project's async view pattern (`event_manager.api`):
+"""The user API, on the project's async view pattern (`core.api`):
 handlers are coroutines that reach the services through `call` (database) and
 `offload` (anything that hashes a password)."""
 
@@ -12,18 +12,19 @@ from drf_spectacular.utils import extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from event_manager.api import APIView, GenericViewSet
-from event_manager.concurrency import call, offload
-from event_manager.parsers import FormParser, JSONParser, MultiPartParser
+from core.api import GenericViewSet, PublicAPIView
+from core.concurrency import call, offload
+from core.pagination import SkipLimitPagination
+from core.parsers import FormParser, JSONParser, MultiPartParser
+from core.throttling import ThrottleUnauthenticatedWritesMixin
 
 from . import account_docs, docs
 from .account_serializers import AccountSerializer, AuditEventSerializer, ProfessionalSerializer
 from .filters import UserFilter
 from .models import User
-from .pagination import SkipLimitPagination
 from .permissions import CanManageTarget, IsAdmin, IsAdminOrManager, RoleChangeRequiresAdmin
 from .selectors import user_count
 from .serializers import (
@@ -47,15 +48,6 @@ from .services import (
     user_verify_email,
 )
 from .sessions import session_start
-from .throttling import AuthRateThrottle, ThrottleUnauthenticatedWritesMixin
-
-
-class PublicAPIView(APIView):
-    """Anyone may call it; throttled per client address."""
-
-    authentication_classes = []
-    permission_classes = [AllowAny]
-    throttle_classes = [AuthRateThrottle]
 
 
 class RegisterView(PublicAPIView):

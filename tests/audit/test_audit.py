@@ -6,12 +6,14 @@ from pathlib import Path
 
 import pytest
 from django.db import transaction
+from django.http import HttpResponse
 from django.test import RequestFactory
 
 import audit
-from audit.middleware import AuditContextMiddleware, client_ip
 from audit.models import AuditEvent
 from audit.services import audit_record
+from core.context import client_ip
+from core.middleware import RequestContextMiddleware
 
 pytestmark = pytest.mark.django_db
 
@@ -93,14 +95,13 @@ def test_client_ip_trusts_only_the_configured_proxies(settings, num_proxies, rem
 
 
 def test_middleware_gives_the_request_context_to_rows_written_during_the_request(verified_user):
-    request = RequestFactory().get("/", REMOTE_ADDR="198.51.100.7")
-    request.request_id = "req-123"
+    request = RequestFactory().get("/", REMOTE_ADDR="198.51.100.7", HTTP_X_REQUEST_ID="req-123")
 
     def view(request):
         audit_record(actor=None, action="user.unlocked", target=verified_user)
-        return None
+        return HttpResponse()
 
-    AuditContextMiddleware(view)(request)
+    RequestContextMiddleware(view)(request)
     event = AuditEvent.objects.get()
     assert (event.client_ip, event.request_id) == ("198.51.100.7", "req-123")
     # Outside the request the context is empty again.

@@ -7,7 +7,7 @@ from asgiref import sync
 from django.urls import resolve
 from rest_framework.test import APIClient
 
-from event_manager import concurrency
+from core import concurrency
 from tests.factories import UserFactory
 from tests.servers import ASGIAPIClient
 from users.authentication import access_token_for

@@ -141,7 +141,7 @@ def test_hidden_event_ics_is_404(client_for, event_factory):
 
 
 def test_feed_tokens_never_reach_a_log_line():
-    from event_manager.logging import redact
+    from core.logging import redact
 
     line = 'GET /users/me/events.ics?token=Jx0abc-_DEF123 HTTP/1.1" 200'
     assert "Jx0abc" not in redact(line)

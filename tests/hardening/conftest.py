@@ -3,8 +3,8 @@ import os
 import pytest
 import redis
 
+from core import throttling
 from tests.integration.support import REDIS_URL, RedisDatabases, free_port
-from users import throttling
 
 
 @pytest.fixture

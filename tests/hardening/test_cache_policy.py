@@ -9,8 +9,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core import throttling
 from tests.factories import PASSWORD, UserFactory
-from users import throttling
 
 from .conftest import DATABASE_CACHE, redis_cache
 

@@ -6,10 +6,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from core.pagination import MAX_SKIP
 from tests.factories import UserFactory
 from users.counting import ensure_triggers
 from users.models import User, UserCount
-from users.pagination import MAX_SKIP
 from users.selectors import user_count, user_total
 
 pytestmark = pytest.mark.django_db

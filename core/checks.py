@@ -2,7 +2,7 @@
 
 `check --deploy` looks for Django's own dotted paths in MIDDLEWARE
 (`"django.middleware.security.SecurityMiddleware" in settings.MIDDLEWARE`), so with
-`event_manager.middleware.SecurityMiddleware` (a subclass) it would warn W001 and, worse,
+`core.middleware.SecurityMiddleware` (a subclass) it would warn W001 and, worse,
 pass every HSTS, SSL-redirect and cookie check vacuously ("no security middleware").
 Silencing W001 would hide that. Instead the three lookups accept subclasses, and all the
 deploy checks judge the real settings.

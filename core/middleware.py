@@ -23,16 +23,20 @@ from django.middleware import clickjacking, common, csrf, security
 from django.utils.functional import SimpleLazyObject, empty
 from whitenoise.middleware import WhiteNoiseMiddleware as BaseWhiteNoiseMiddleware
 
-from .logging import redact, request_id_var
+from .context import client_ip, client_ip_var, request_id_var
+from .logging import redact
 
+# The name operators read and alert on; it stays the project's.
 access_logger = logging.getLogger("event_manager.access")
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
-class RequestIDMiddleware:
-    """Give every request an id (the caller's X-Request-ID when sane, else a new
-    one), echo it in the response header, and log one line per request with
-    method, path, status, duration and user id."""
+class RequestContextMiddleware:
+    """First in the stack: give every request an id (the caller's X-Request-ID
+    when sane, else a new one) and its client address (`core.context`), for every
+    log line and audit row written while serving it; echo the id in the response
+    header, and log one access line per request with method, path (secrets
+    redacted), status, duration and user id."""
 
     sync_capable = async_capable = True
     header = "X-Request-ID"
@@ -46,23 +50,29 @@ class RequestIDMiddleware:
     def __call__(self, request):
         if self.is_async:
             return self.__acall__(request)
-        token, started = self._start(request)
+        tokens, started = self._start(request)
         try:
             return self._finish(request, self.get_response(request), started)
         finally:
-            request_id_var.reset(token)
+            self._end(tokens)
 
     async def __acall__(self, request):
-        token, started = self._start(request)
+        tokens, started = self._start(request)
         try:
             return self._finish(request, await self.get_response(request), started)
         finally:
-            request_id_var.reset(token)
+            self._end(tokens)
 
     def _start(self, request):
         incoming = request.headers.get(self.header, "")
         request.request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        return request_id_var.set(request.request_id), time.perf_counter()
+        tokens = request_id_var.set(request.request_id), client_ip_var.set(client_ip(request))
+        return tokens, time.perf_counter()
+
+    @staticmethod
+    def _end(tokens):
+        request_id_var.reset(tokens[0])
+        client_ip_var.reset(tokens[1])
 
     def _finish(self, request, response, started):
         response[self.header] = request.request_id

@@ -1,12 +1,11 @@
 """JSON log lines carrying the request id, with secrets redacted."""
 
-import contextvars
 import json
 import logging
 import re
 from datetime import UTC, datetime
 
-request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
+from .context import request_id_var
 
 # Verification links carry a token in the path; tokens and passwords never reach a log.
 _REDACTIONS = (

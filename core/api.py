@@ -13,7 +13,7 @@ The pattern, set once and copied by every endpoint:
             return Response(ThingSerializer(thing).data)
 
 Handlers are coroutines. They reach synchronous code only through
-`event_manager.concurrency.call` (database) and `offload` (hashing, SMTP), never
+`core.concurrency.call` (database) and `offload` (hashing, SMTP), never
 through the async ORM directly, so that:
 
 - under ASGI (`event_manager.asgi`) a request is a coroutine on the event loop,
@@ -32,8 +32,10 @@ import inspect
 from adrf import viewsets
 from adrf.views import APIView as AdrfAPIView
 from django.utils.decorators import classonlymethod
+from rest_framework.permissions import AllowAny
 
 from .concurrency import call, drive, in_sync_mode
+from .throttling import AuthRateThrottle
 
 
 class AsyncCapableMixin:
@@ -99,3 +101,11 @@ class APIView(AsyncCapableMixin, AdrfAPIView):
 
 class GenericViewSet(AsyncCapableMixin, viewsets.GenericViewSet):
     """A GenericViewSet whose actions are `async def`."""
+
+
+class PublicAPIView(APIView):
+    """Anyone may call it; throttled per client address."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [AuthRateThrottle]

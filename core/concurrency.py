@@ -2,7 +2,7 @@
 
 Django 5.2's ORM is synchronous underneath (its `a*` methods wrap the sync ones
 in `sync_to_async`), so an async view reaches the database by handing work to a
-thread. Views written in this project's pattern (see `event_manager.api`) never
+thread. Views written in this project's pattern (see `core.api`) never
 call `sync_to_async` themselves; they await one of two helpers:
 
 - `call(fn, ...)`: database and other quick synchronous work. Under ASGI it runs
