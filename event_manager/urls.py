@@ -57,6 +57,7 @@ urlpatterns = [
     path("reset/<uidb64>/<token>/", PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
     path("reset/done/", PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     re_path(r"^health/?$", HealthView.as_view(), name="health"),
+    path("", include("core.urls")),
     re_path(r"^openapi\.json/?$", SpectacularJSONAPIView.as_view(), name="schema"),
     re_path(r"^docs/?$", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     re_path(r"^redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

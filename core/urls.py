@@ -1,0 +1,3 @@
+"""Routes of the floor itself (operations endpoints), included by event_manager/urls.py."""
+
+urlpatterns = []
