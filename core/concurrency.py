@@ -16,7 +16,7 @@ call `sync_to_async` themselves; they await one of two helpers:
 Under WSGI the same coroutine handlers are *driven* without an event loop
 (`drive`): both helpers then call the function inline and hand back its result
 as an already-finished awaitable, so a request costs no event loop and no
-thread hop (asgiref's `async_to_sync` costs ~0.75 ms a request here).
+thread hop (asgiref's `async_to_sync` would: see docs/benchmarks.md, "Why the code is shaped so").
 """
 
 import contextvars

@@ -2,11 +2,11 @@
 
 Django's stock ASGI handler opens a `ThreadSensitiveContext` per request: every
 request gets a new thread for its synchronous work, and with it a new database
-connection (measured here: ~0.6 ms a request for the thread alone, and
-persistent connections piling up until PostgreSQL refuses clients). This
+connection (a cost of its own per request, and persistent connections piling
+up until PostgreSQL refuses clients: docs/benchmarks.md). This
 handler runs the synchronous work of every request on asgiref's one long-lived
 thread-sensitive thread instead, so a process keeps one database connection
-(CONN_MAX_AGE works as under WSGI) and a hop costs ~0.05 ms. Views of the
+(CONN_MAX_AGE works as under WSGI) and a hop is cheap. Views of the
 project's async pattern (`core.api`) are served as coroutines.
 Slow blocking work never runs on that thread: `concurrency.offload` sends it
 to a pool of its own.

@@ -99,7 +99,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"]["CONN_MAX_AGE"] = 0
     else:
         DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-        # No `SELECT 1` before every request (it was 15 % of a worker's time): a
+        # No `SELECT 1` before every request (its cost: docs/benchmarks.md): a
         # connection that broke is closed at the end of the request that saw the
         # error, and the next request opens a new one.
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=False)
