@@ -12,20 +12,15 @@ from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, 
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from users.models import STAFF_ROLES
-
 from .models import LIVE_STATUSES, SEAT_STATUSES, Event, EventStatus, Registration, RegistrationStatus
-
-
-def _is_staff(user) -> bool:
-    return getattr(user, "role", None) in STAFF_ROLES
+from .rules import is_staff
 
 
 def visible_q(user) -> Q:
     """Managers and admins see every event; members see APPROVED ones, those they saw before a
     cancellation, their own, and any they hold a registration for (an approved event whose
     time changed is back in review, and its registrants still need to see it)."""
-    if _is_staff(user):
+    if is_staff(user):
         return Q()
     registered = Registration.objects.filter(event=OuterRef("pk"), user_id=user.pk, status__in=LIVE_STATUSES)
     return (
@@ -37,7 +32,7 @@ def visible_q(user) -> Q:
 
 
 def event_visible_to(event: Event, user) -> bool:
-    if _is_staff(user) or event.created_by_id == user.pk:
+    if is_staff(user) or event.created_by_id == user.pk:
         return True
     if event.status == EventStatus.APPROVED or (
         event.status == EventStatus.CANCELLED and event.published_at is not None
@@ -168,13 +163,15 @@ def feed_events(*, user):
     )
 
 
+def awaiting_review_by(user, queryset=None):
+    """The PENDING events (of `queryset`) that `user` neither created nor submitted: the query
+    form of `rules.can_review`, for a manager or admin."""
+    queryset = Event.objects.all() if queryset is None else queryset
+    return queryset.filter(status=EventStatus.PENDING).exclude(created_by_id=user.pk).exclude(submitted_by_id=user.pk)
+
+
 def events_waiting_for_review(*, user) -> int:
     """How many PENDING events `user` (a manager or admin) may review."""
-    if not _is_staff(user):
+    if not is_staff(user):
         return 0
-    return (
-        Event.objects.filter(status=EventStatus.PENDING)
-        .exclude(created_by_id=user.pk)
-        .exclude(submitted_by_id=user.pk)
-        .count()
-    )
+    return awaiting_review_by(user).count()

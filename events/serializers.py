@@ -18,7 +18,7 @@ from rest_framework import serializers
 from core.serializers import LinkSerializer, iso_datetime
 
 from .models import EventKind, EventStatus, RegistrationStatus
-from .services import can_edit, can_review, is_staff
+from .rules import can_edit, can_review, is_staff
 
 # --- input ----------------------------------------------------------------------
 
