@@ -16,8 +16,7 @@ from django.utils.html import format_html, format_html_join
 
 from audit.admin import describe
 
-from .account import account_set_password_by_staff
-from .sessions import session_end_all_by_staff
+from .services import account_set_password_by_staff, session_end_all_by_staff
 
 AUDIT_ROWS_ON_PAGE = 20
 CSV_COLUMNS = (

@@ -12,13 +12,13 @@ from core.api import APIView
 from core.concurrency import call, offload
 
 from . import account_docs as docs
-from .account import account_change_password, account_close, account_update
 from .account_serializers import (
     AccountCloseSerializer,
     AccountSerializer,
     AccountUpdateSerializer,
     PasswordChangeSerializer,
 )
+from .services import account_change_password, account_close, account_update
 
 
 class MeView(APIView):

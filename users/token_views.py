@@ -12,9 +12,17 @@ from core.api import APIView, PublicAPIView
 from core.concurrency import call, offload
 
 from . import account_docs as docs
-from .account import InvalidResetLink, password_reset_confirm, password_reset_request, verification_resend
 from .account_serializers import EmailSerializer, PasswordResetConfirmSerializer, RefreshSerializer
-from .sessions import InvalidRefreshToken, session_logout, session_logout_all, session_refresh
+from .services import (
+    InvalidRefreshToken,
+    InvalidResetLink,
+    password_reset_confirm,
+    password_reset_request,
+    session_logout,
+    session_logout_all,
+    session_refresh,
+    verification_resend,
+)
 
 ACCEPTED = {"message": "If an account uses this address, an email is on its way."}
 

@@ -38,6 +38,7 @@ from .services import (
     AccountLocked,
     InvalidCredentials,
     InvalidVerificationToken,
+    session_start,
     user_create,
     user_delete,
     user_login,
@@ -47,7 +48,6 @@ from .services import (
     user_update,
     user_verify_email,
 )
-from .sessions import session_start
 
 
 class RegisterView(PublicAPIView):

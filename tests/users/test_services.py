@@ -29,6 +29,7 @@ from users.services import (
     user_update,
     user_verify_email,
 )
+from users.services.validation import _save
 from users.tokens import email_verification_token
 
 pytestmark = pytest.mark.django_db
@@ -471,7 +472,7 @@ def test_save_turns_email_race_into_validation_error(verified_user):
     duplicate.set_password(NEW_PASSWORD)
 
     with pytest.raises(ValidationError) as excinfo:
-        services._save(duplicate, force_insert=True)
+        _save(duplicate, force_insert=True)
 
     assert excinfo.value.message_dict == {"email": ["Email already exists."]}
     assert User.objects.by_email(verified_user.email).count() == 1
@@ -482,7 +483,7 @@ def test_save_turns_nickname_race_into_validation_error(verified_user):
     duplicate.set_password(NEW_PASSWORD)
 
     with pytest.raises(ValidationError) as excinfo:
-        services._save(duplicate, force_insert=True)
+        _save(duplicate, force_insert=True)
 
     assert "nickname" in excinfo.value.message_dict
 
@@ -490,6 +491,6 @@ def test_save_turns_nickname_race_into_validation_error(verified_user):
 def test_save_race_leaves_the_transaction_usable(verified_user):
     duplicate = User(email=verified_user.email, nickname="racer_two", role=Role.ANONYMOUS)
     with transaction.atomic(), pytest.raises(ValidationError):
-        services._save(duplicate, force_insert=True)
+        _save(duplicate, force_insert=True)
 
     assert User.objects.count() == 1

@@ -46,7 +46,7 @@ def test_a_lost_race_on_the_email_is_still_the_contract_400():
     from django.core.exceptions import ValidationError
 
     from users.models import User
-    from users.services import _save
+    from users.services.validation import _save
 
     UserFactory(email="taken@example.com")
     twin = User(email="TAKEN@example.com", nickname="twin_nick")

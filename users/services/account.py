@@ -1,12 +1,10 @@
 """A member's own account: profile, email change, password, reset, closing.
 
-The staff-side rules (roles, locks, managing others) live in users/services.py;
-sessions and tokens in users/sessions.py.
+Staff managing others: `staff`; sessions and tokens: `sessions`.
 """
 
 import uuid
 
-from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -17,26 +15,16 @@ from django.utils.http import urlsafe_base64_decode
 from audit.services import audit_record, changes_between
 from notifications.services import notify
 
-from .models import EMAIL_EXISTS, OPTIONAL_PROFILE_FIELDS, Role, User
-from .notices import (
-    ACCOUNT_CLOSED,
-    EMAIL_CHANGE_VERIFY,
-    EMAIL_CHANGED_NOTICE,
-    PASSWORD_CHANGED,
-    PASSWORD_RESET,
-    VERIFY_EMAIL,
-)
-from .services import _save, _validate
+from ..models import EMAIL_EXISTS, OPTIONAL_PROFILE_FIELDS, Role, User
+from ..notices import ACCOUNT_CLOSED, EMAIL_CHANGE_VERIFY, EMAIL_CHANGED_NOTICE, PASSWORD_CHANGED, PASSWORD_RESET
+from ..signals import account_closed
+from ..validators import normalize_email
+from .errors import InvalidResetLink
 from .sessions import end_all_sessions
-from .signals import account_closed
-from .validators import normalize_email
+from .validation import _save, _set_password, _validate
 
 # What a member may change about themselves (`email` goes through a confirmation link).
 SELF_EDITABLE = ("nickname", *OPTIONAL_PROFILE_FIELDS)
-
-
-class InvalidResetLink(Exception):
-    message = "Invalid or expired password reset link."
 
 
 @transaction.atomic
@@ -94,14 +82,6 @@ def _requested_email(user: User, raw: str | None) -> str | None:
 
 
 # --- Passwords ------------------------------------------------------------------
-
-
-def _set_password(user: User, password: str, *, field: str) -> None:
-    try:
-        validate_password(password, user)
-    except ValidationError as exc:
-        raise ValidationError({field: exc.messages}) from None
-    user.set_password(password)
 
 
 @transaction.atomic
@@ -171,17 +151,6 @@ def password_reset_finish(*, user: User) -> User:
     return _finish_reset(user)
 
 
-# --- Verification email -----------------------------------------------------------
-
-
-@transaction.atomic
-def verification_resend(*, email: str) -> None:
-    """Queue a new verification link if this address is registered and not verified; silent either way."""
-    user = User.objects.by_email(email).filter(closed_at__isnull=True, email_verified=False).first()
-    if user is not None:
-        notify(recipient=user, kind=VERIFY_EMAIL)
-
-
 # --- Closing ----------------------------------------------------------------------
 
 
@@ -216,18 +185,3 @@ def account_close(*, user: User, password: str) -> None:
     end_all_sessions(user, reason="closed")
     audit_record(actor=user, action="user.account_closed", target=user, changes={"email": [old_email, None]})
     account_closed.send(sender=User, user=user)
-
-
-@transaction.atomic
-def account_set_password_by_staff(*, actor: User, user: User, password_hash: str) -> User:
-    """The admin's "change password" form (the form validated and hashed the new password):
-    ends every session of the user and is audited."""
-    from .services import user_check_can_manage
-
-    user_check_can_manage(actor=actor, user=user)
-    user = User.objects.select_for_update().get(pk=user.pk)
-    user.password = password_hash
-    user.save(update_fields=["password", "updated_at"])
-    end_all_sessions(user, reason="password_set_by_staff")
-    audit_record(actor=actor, action="user.password_set_by_staff", target=user)
-    return user

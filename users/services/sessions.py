@@ -28,14 +28,11 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, UntypedTo
 
 from audit.services import audit_record
 
-from .authentication import VERSION_CLAIM, access_token_for
-from .models import RefreshSession, User
+from ..authentication import VERSION_CLAIM, access_token_for
+from ..models import RefreshSession, User
+from .errors import InvalidRefreshToken
 
 FAMILY_CLAIM = "fam"
-
-
-class InvalidRefreshToken(Exception):
-    message = "Token is invalid or expired."
 
 
 def _refresh_token_for(user: User, session: RefreshSession) -> RefreshToken:
