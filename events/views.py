@@ -6,14 +6,11 @@ service and reads back the annotated row the response needs, so a request
 costs a fixed number of queries whatever the page size.
 """
 
-import csv
-import io
-
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_view
-from rest_framework import exceptions, status
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -28,7 +25,9 @@ from core.throttling import AuthRateThrottle, ThrottleUnauthenticatedWritesMixin
 
 from . import docs, selectors, services
 from .calendar import CONTENT_TYPE, event_filename, event_ics, feed_ics
+from .exports import attendees_csv
 from .models import Event, RegistrationStatus
+from .rules import can_edit
 from .serializers import (
     ApproveSerializer,
     CancelSerializer,
@@ -58,14 +57,10 @@ class CSVRenderer(ICalendarRenderer):
     format = "csv"
 
 
-def _not_found():
-    return NotFound("No Event matches the given query.")
-
-
 def _event_or_404(user, event_id) -> Event:
     event = selectors.event_get(user=user, event_id=event_id)
     if event is None:
-        raise _not_found()
+        raise services.EventNotFound()
     return event
 
 
@@ -88,61 +83,16 @@ def _registration_out(user, event_id, registration):
 
 def _attendees_page(view, user, event_id):
     event = _event_or_404(user, event_id)
-    if not services.can_edit(user, event):
-        raise PermissionDenied("Only the event's creator, managers and admins may see the attendee list.")
+    if not can_edit(user, event):
+        raise services.NotAllowed("Only the event's creator, managers and admins may see the attendee list.")
     return view.paginate_queryset(selectors.event_registrations(event_id=event.pk))
 
 
-def _attendees_csv(user, event_id) -> tuple[Event, str]:
+def _attendees_csv(user, event_id) -> HttpResponse:
     event = _event_or_404(user, event_id)
-    if not services.can_edit(user, event):
-        raise PermissionDenied("Only the event's creator, managers and admins may export attendees.")
-    return event, attendees_csv(event)
-
-
-CSV_HEADER = [
-    "status",
-    "waitlist_position",
-    "email",
-    "nickname",
-    "first_name",
-    "last_name",
-    "professional",
-    "registered_at",
-    "checked_in_at",
-]
-
-
-def _safe_cell(value) -> str:
-    """No spreadsheet formula injection: a cell starting with = + - @ is prefixed with '."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def attendees_csv(event: Event) -> str:
-    """Every registration of `event`, seats first then the waiting list in order (one query)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_HEADER)
-    for registration in selectors.event_registrations(event_id=event.pk).iterator(chunk_size=2000):
-        person = registration.user
-        writer.writerow(
-            [
-                _safe_cell(value)
-                for value in (
-                    registration.status,
-                    registration.waitlist_rank or "",
-                    person.email,
-                    person.nickname,
-                    person.first_name,
-                    person.last_name,
-                    "yes" if person.is_professional else "no",
-                    registration.created_at.isoformat(),
-                    registration.checked_in_at.isoformat() if registration.checked_in_at else "",
-                )
-            ]
-        )
-    return buffer.getvalue()
+    if not can_edit(user, event):
+        raise services.NotAllowed("Only the event's creator, managers and admins may export attendees.")
+    return attendees_csv(event)
 
 
 @extend_schema_view(**docs.event_viewset)
@@ -153,18 +103,6 @@ class EventViewSet(ThrottleUnauthenticatedWritesMixin, GenericViewSet):
     serializer_class = EventSerializer
     permission_classes = [IsAuthenticated]
     pagination_class = SkipLimitPagination
-
-    def handle_exception(self, exc):
-        if isinstance(exc, services.EventNotFound):
-            exc = _not_found()
-        elif isinstance(exc, PermissionDenied):  # DRF would drop the service's message
-            exc = exceptions.PermissionDenied(str(exc) or None)
-        elif isinstance(exc, services.EventError):
-            response = Response({"detail": exc.message}, status=exc.status_code)
-            if isinstance(exc, services.InvalidTransition):
-                response.data["status"] = exc.current
-            return response
-        return super().handle_exception(exc)
 
     def _out(self, event, code=status.HTTP_200_OK):
         return Response(EventSerializer(event, context={"request": self.request}).data, status=code)
@@ -278,10 +216,7 @@ class EventViewSet(ThrottleUnauthenticatedWritesMixin, GenericViewSet):
         detail=True, methods=["get"], url_path=r"registrations\.csv", renderer_classes=[ORJSONRenderer, CSVRenderer]
     )
     async def export(self, request, pk=None):
-        event, content = await call(_attendees_csv, request.user, pk)
-        response = HttpResponse(content, content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{event.slug}-attendees.csv"'
-        return response
+        return await call(_attendees_csv, request.user, pk)
 
     @docs.event_calendar
     async def calendar(self, request, pk=None):
@@ -335,8 +270,6 @@ class FeedRateThrottle(AuthRateThrottle):
     scope = "calendar_feed"
 
     def get_rate(self):
-        from django.conf import settings
-
         rate = settings.EVENTS_FEED_THROTTLE_RATE
         return None if not rate or str(rate).lower() == "none" else rate
 
