@@ -11,6 +11,9 @@ from django.conf import settings
 
 from notifications.registry import Kind, periodic, register
 
+from .calendar import event_filename, event_ics
+from .models import Event
+
 SUBMITTED = "events.submitted"
 APPROVED = "events.approved"
 REJECTED = "events.rejected"
@@ -49,9 +52,6 @@ def _details(context) -> str:
 
 def _ics_attachment(email):
     """The event's .ics, made from the current row at delivery time."""
-    from .calendar import event_filename, event_ics
-    from .models import Event
-
     event = Event.objects.filter(pk=email.context.get("event_id")).first()
     if event is None:
         return []
