@@ -62,7 +62,7 @@ class Event(models.Model):
 
     `seats_taken` counts CONFIRMED and ATTENDED registrations. Only the
     registration services change it, inside the transaction that holds this row
-    locked (see events.services), and a check constraint keeps it within
+    locked (see events.services.locking), and a check constraint keeps it within
     `capacity`, so no code path can overbook.
     """
 
