@@ -8,6 +8,12 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self):
+        from django.db.backends.signals import connection_created
+
         from .checks import recognise_subclassed_middleware
+        from .metrics import install_query_counter
+        from .observability import instrument_django
 
         recognise_subclassed_middleware()
+        connection_created.connect(install_query_counter, dispatch_uid="core.metrics.query_counter")
+        instrument_django()

@@ -1,4 +1,4 @@
-"""JSON log lines carrying the request id, with secrets redacted."""
+"""JSON log lines carrying the request id (and the trace id when tracing), with secrets redacted."""
 
 import functools
 import json
@@ -79,9 +79,15 @@ def redact(text: str) -> str:
     return text
 
 
+# Set by core.observability when tracing is on: returns the current trace id, or "".
+trace_id_source = None
+
+
 class RequestIDFilter(logging.Filter):
     def filter(self, record):
         record.request_id = request_id_var.get()
+        if trace_id_source is not None:
+            record.trace_id = trace_id_source()
         return True
 
 
@@ -99,7 +105,8 @@ class TextFormatter(logging.Formatter):
 
 
 class JSONFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, request_id and any `extra`."""
+    """One JSON object per line: time, level, logger, message, request_id, trace_id (when
+    tracing is on) and any `extra`."""
 
     def format(self, record):
         entry = {

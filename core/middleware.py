@@ -25,6 +25,7 @@ from whitenoise.middleware import WhiteNoiseMiddleware as BaseWhiteNoiseMiddlewa
 
 from .context import client_ip, client_ip_var, request_id_var
 from .logging import redact
+from .metrics import observe_request, queries_var
 
 # The name operators read and alert on; it stays the project's.
 access_logger = logging.getLogger("event_manager.access")
@@ -36,7 +37,8 @@ class RequestContextMiddleware:
     when sane, else a new one) and its client address (`core.context`), for every
     log line and audit row written while serving it; echo the id in the response
     header, and log one access line per request with method, path (secrets
-    redacted), status, duration and user id."""
+    redacted), status, duration and user id; count it in the metrics (route
+    template, method, status, duration, database queries: `core.metrics`)."""
 
     sync_capable = async_capable = True
     header = "X-Request-ID"
@@ -66,16 +68,21 @@ class RequestContextMiddleware:
     def _start(self, request):
         incoming = request.headers.get(self.header, "")
         request.request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        tokens = request_id_var.set(request.request_id), client_ip_var.set(client_ip(request))
-        return tokens, time.perf_counter()
+        queries = [0]
+        tokens = request_id_var.set(request.request_id), client_ip_var.set(client_ip(request)), queries_var.set(queries)
+        return tokens, (time.perf_counter(), queries)
 
     @staticmethod
     def _end(tokens):
         request_id_var.reset(tokens[0])
         client_ip_var.reset(tokens[1])
+        queries_var.reset(tokens[2])
 
     def _finish(self, request, response, started):
+        started, queries = started
+        duration = time.perf_counter() - started
         response[self.header] = request.request_id
+        observe_request(request, response.status_code, duration, queries[0])
         if access_logger.isEnabledFor(logging.INFO):
             user_id = _loaded_user_id(request)
             access_logger.info(
@@ -84,7 +91,7 @@ class RequestContextMiddleware:
                     "method": request.method,
                     "path": redact(request.path),
                     "status": response.status_code,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    "duration_ms": round(duration * 1000, 1),
                     "user_id": user_id,
                 },
             )

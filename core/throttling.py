@@ -22,6 +22,7 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.throttling import SimpleRateThrottle
 
 from .context import client_ip
+from .metrics import THROTTLE_REFUSALS
 
 # The name operators alert on ("Throttle cache unavailable"): kept from users/, where this lived.
 logger = logging.getLogger("users.throttling")
@@ -102,6 +103,8 @@ class AuthRateThrottle(SimpleRateThrottle):
             outage.failed(exc)
             return True
         outage.recovered()
+        if not allowed:
+            THROTTLE_REFUSALS.labels(self.scope).inc()
         return allowed
 
     def _take_slot(self) -> bool:

@@ -1,3 +1,9 @@
 """Routes of the floor itself (operations endpoints), included by event_manager/urls.py."""
 
-urlpatterns = []
+from django.urls import re_path
+
+from .views import metrics
+
+urlpatterns = [
+    re_path(r"^metrics/?$", metrics, name="metrics"),
+]

@@ -10,6 +10,8 @@ database connection per worker, so CONN_MAX_AGE works as under WSGI.
 
 import multiprocessing
 import os
+import shutil
+import tempfile
 
 
 def _env_int(name, default):
@@ -55,3 +57,31 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # creates the file with mkstemp, so a shared directory is safe here.
 _SHM = "/dev/shm"  # noqa: S108
 worker_tmp_dir = _SHM if os.path.isdir(_SHM) else None
+
+# Metrics of every worker, summed at each scrape of /metrics (core/metrics.py): each
+# worker writes its values to files in PROMETHEUS_MULTIPROC_DIR, which must be set
+# before a worker imports prometheus_client. One directory per gunicorn master,
+# emptied when it starts (and removed at exit when it was made here); a dead worker's
+# live gauges are dropped.
+_OWN_METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+_METRICS_DIR = os.environ.setdefault(
+    "PROMETHEUS_MULTIPROC_DIR", os.path.join(tempfile.gettempdir(), f"event-manager-metrics-{os.getpid()}")
+)
+
+
+def on_starting(server):
+    os.makedirs(_METRICS_DIR, exist_ok=True)
+    for name in os.listdir(_METRICS_DIR):
+        if name.endswith(".db"):
+            os.remove(os.path.join(_METRICS_DIR, name))
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _OWN_METRICS_DIR:
+        shutil.rmtree(_METRICS_DIR, ignore_errors=True)
