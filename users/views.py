@@ -35,8 +35,6 @@ from .serializers import (
     UserUpdateSerializer,
 )
 from .services import (
-    AccountLocked,
-    InvalidCredentials,
     InvalidVerificationToken,
     session_start,
     user_create,
@@ -69,9 +67,9 @@ class VerifyEmailView(PublicAPIView):
         try:
             await call(user_verify_email, user_id=user_id, token=token)
         except InvalidVerificationToken as exc:
-            if _wants_html(request):
-                return _verification_page(exc.reason, status=status.HTTP_400_BAD_REQUEST)
-            return Response({"detail": exc.message}, status=status.HTTP_400_BAD_REQUEST)
+            if not _wants_html(request):
+                raise  # API clients: the exception handler's 400
+            return _verification_page(exc.reason, status=status.HTTP_400_BAD_REQUEST)
         if _wants_html(request):
             return _verification_page("ok")
         return Response({"message": "Email verified successfully"})
@@ -99,18 +97,9 @@ class LoginView(PublicAPIView):
     async def post(self, request):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            user = await offload(
-                user_login, email=serializer.validated_data["username"], password=serializer.validated_data["password"]
-            )
-        except InvalidCredentials as exc:
-            return Response(
-                {"detail": exc.message},
-                status=status.HTTP_401_UNAUTHORIZED,
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        except AccountLocked as exc:
-            return Response({"detail": exc.message}, status=status.HTTP_400_BAD_REQUEST)
+        user = await offload(
+            user_login, email=serializer.validated_data["username"], password=serializer.validated_data["password"]
+        )
         return Response(await call(session_start, user=user))
 
 
