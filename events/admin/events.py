@@ -50,6 +50,21 @@ class ReviewFilter(admin.SimpleListFilter):
         return queryset
 
 
+# Written by the workflow, never by the form.
+REVIEW_FIELDS = (
+    "status",
+    "created_by",
+    "submitted_by",
+    "submitted_at",
+    "reviewed_by",
+    "reviewed_at",
+    "review_feedback",
+    "published_at",
+    "cancelled_at",
+    "cancellation_reason",
+)
+
+
 class EventAdminForm(forms.ModelForm):
     class Meta:
         model = Event
@@ -75,45 +90,12 @@ class EventAdmin(EventReviewMixin, CheckInInlineMixin, StaffRoleAdmin):
     show_full_result_count = False
     inlines = (RegistrationInline,)
     actions = ("submit_events", "approve_events", "reject_events", "cancel_events", "export_attendees")
-    readonly_fields = (
-        "status",
-        "slug",
-        "seats_taken",
-        "created_by",
-        "submitted_by",
-        "submitted_at",
-        "reviewed_by",
-        "reviewed_at",
-        "review_feedback",
-        "published_at",
-        "cancelled_at",
-        "cancellation_reason",
-        "sequence",
-        "created_at",
-        "updated_at",
-        "tools",
-    )
+    readonly_fields = (*REVIEW_FIELDS, "slug", "seats_taken", "sequence", "created_at", "updated_at", "tools")
     fieldsets = (
         (None, {"fields": ("title", "kind", "description", "requirements", "pro_only")}),
         ("When and where", {"fields": ("starts_at", "ends_at", "location", "online_url")}),
         ("Seats", {"fields": ("capacity", "seats_taken", "registration_opens_at", "registration_closes_at")}),
-        (
-            "Review",
-            {
-                "fields": (
-                    "status",
-                    "created_by",
-                    "submitted_by",
-                    "submitted_at",
-                    "reviewed_by",
-                    "reviewed_at",
-                    "review_feedback",
-                    "published_at",
-                    "cancelled_at",
-                    "cancellation_reason",
-                )
-            },
-        ),
+        ("Review", {"fields": REVIEW_FIELDS}),
         ("Record", {"fields": ("slug", "sequence", "created_at", "updated_at", "tools")}),
     )
 

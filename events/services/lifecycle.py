@@ -188,6 +188,30 @@ def _review(actor: User, event: Event, target: str) -> None:
         raise NotAllowed("You cannot review an event you created or submitted; another manager must.")
 
 
+def _record_review(actor: User, event: Event, target: str, feedback: str, *, kind: str, note: str = "") -> None:
+    """PENDING → `target`: the reviewer, the time and the feedback written and audited, and the creator told."""
+    event.status, event.reviewed_by, event.reviewed_at, event.review_feedback = target, actor, timezone.now(), feedback
+    fields = ["status", "reviewed_by", "reviewed_at", "review_feedback", "updated_at"]
+    if target == EventStatus.APPROVED:  # members see it from now on
+        event.published_at = event.published_at or event.reviewed_at
+        fields.append("published_at")
+    event.save(update_fields=fields)
+    audit_record(
+        actor=actor,
+        action=f"event.{target.lower()}",
+        target=event,
+        changes={"status": [EventStatus.PENDING, target]},
+        note=note,
+    )
+    if event.created_by is not None:
+        notify(
+            recipient=event.created_by,
+            kind=kind,
+            context=notices.context_for(event, reviewed_by=str(actor), feedback=feedback),
+            actor=actor,
+        )
+
+
 @transaction.atomic
 def event_approve(*, actor: User, event_id, feedback: str = "") -> Event:
     """PENDING → APPROVED by a manager or admin other than the creator and the submitter."""
@@ -195,25 +219,7 @@ def event_approve(*, actor: User, event_id, feedback: str = "") -> Event:
     _review(actor, event, EventStatus.APPROVED)
     if event.starts_at <= timezone.now():
         raise EventError("This event has already started; it cannot be approved.")
-    now = timezone.now()
-    event.status, event.reviewed_by, event.reviewed_at, event.review_feedback = (
-        EventStatus.APPROVED,
-        actor,
-        now,
-        feedback,
-    )
-    event.published_at = event.published_at or now
-    event.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_feedback", "published_at", "updated_at"])
-    audit_record(
-        actor=actor, action="event.approved", target=event, changes={"status": [EventStatus.PENDING, event.status]}
-    )
-    if event.created_by is not None:
-        notify(
-            recipient=event.created_by,
-            kind=notices.APPROVED,
-            context=notices.context_for(event, reviewed_by=str(actor), feedback=feedback),
-            actor=actor,
-        )
+    _record_review(actor, event, EventStatus.APPROVED, feedback, kind=notices.APPROVED)
     return event
 
 
@@ -225,27 +231,7 @@ def event_reject(*, actor: User, event_id, feedback: str) -> Event:
         raise ValidationError({"feedback": ["Tell the creator what to change."]})
     event = locked_event(event_id, actor=actor)
     _review(actor, event, EventStatus.REJECTED)
-    event.status, event.reviewed_by, event.reviewed_at, event.review_feedback = (
-        EventStatus.REJECTED,
-        actor,
-        timezone.now(),
-        feedback,
-    )
-    event.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_feedback", "updated_at"])
-    audit_record(
-        actor=actor,
-        action="event.rejected",
-        target=event,
-        changes={"status": [EventStatus.PENDING, event.status]},
-        note=feedback,
-    )
-    if event.created_by is not None:
-        notify(
-            recipient=event.created_by,
-            kind=notices.REJECTED,
-            context=notices.context_for(event, reviewed_by=str(actor), feedback=feedback),
-            actor=actor,
-        )
+    _record_review(actor, event, EventStatus.REJECTED, feedback, kind=notices.REJECTED, note=feedback)
     return event
 
 
