@@ -9,7 +9,7 @@ PORT   ?= 8000
 MANAGE := $(BIN)/python manage.py
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev chromium run serve test lint check bench schema clean
+.PHONY: help install install-dev chromium run serve test lint check bench schema clean backup restore
 
 help:  ## List the targets (PORT=… and HOST=… change the addresses shown)
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -e 's/\$$(HOST)/$(HOST)/g' -e 's/\$$(PORT)/$(PORT)/g' \
@@ -81,6 +81,15 @@ bench: install-dev  ## Load-test the service under gunicorn (WSGI and ASGI); wri
 
 schema: install  ## Regenerate docs/openapi.json, the reviewed snapshot of the API schema
 	SECRET_KEY=schema-only $(MANAGE) spectacular --format openapi-json --file docs/openapi.json
+
+# Neither command signs anything: a placeholder key lets them run where SECRET_KEY is unset.
+backup: install  ## Back up the database (DATABASE_URL) into backups/, or OUTPUT=file; prints the file
+	SECRET_KEY="$${SECRET_KEY:-backup-only}" $(MANAGE) backup $(if $(OUTPUT),--output "$(OUTPUT)")
+
+restore: install  ## Replace the database's content with FILE=… (made by make backup; asks first), then migrate
+	@test -n "$(FILE)" || { echo 'Usage: make restore FILE=backups/event_manager-<time>.dump (or .sqlite3)' >&2; exit 2; }
+	SECRET_KEY="$${SECRET_KEY:-backup-only}" $(MANAGE) restore "$(FILE)"
+	SECRET_KEY="$${SECRET_KEY:-backup-only}" $(MANAGE) migrate --noinput
 
 clean:  ## Remove the virtualenv, the SQLite database and collected static files
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .coverage htmlcov
