@@ -6,19 +6,20 @@ from rest_framework.routers import SimpleRouter
 
 from events.views import CalendarFeedView, CalendarTokenView, EventCalendarView, EventViewSet, MyRegistrationsView
 from notifications.views import NotificationPreferencesView, NotificationViewSet
-from users.account_views import MePasswordView, MeView
 from users.admin_views import PasswordResetCompleteView, PasswordResetConfirmView, PasswordResetDoneView
 from users.admin_views import PasswordResetView as AdminPasswordResetView
-from users.audit_views import AuditViewSet
-from users.token_views import (
-    LogoutAllView,
+from users.api.account import LogoutAllView, MePasswordView, MeView
+from users.api.auth import (
+    LoginView,
     LogoutView,
     PasswordResetConfirmAPIView,
     PasswordResetView,
+    RegisterView,
     TokenRefreshView,
     VerificationResendView,
+    VerifyEmailView,
 )
-from users.views import LoginView, RegisterView, UserViewSet, VerifyEmailView
+from users.api.staff import AuditViewSet, UserViewSet
 
 from .docs_assets import favicon, redoc_bundle
 from .views import HealthView

@@ -128,10 +128,10 @@ def test_unexpected_exception_is_a_clean_json_500(api_client, admin_client_api, 
         raise exception
 
     if endpoint == "register":
-        monkeypatch.setattr("users.views.user_register", explode)
+        monkeypatch.setattr("users.api.auth.user_register", explode)
         client, path = api_client, "/register/"
     else:
-        monkeypatch.setattr("users.views.user_create", explode)
+        monkeypatch.setattr("users.api.staff.user_create", explode)
         client, path = admin_client_api, "/users/"
     client.raise_request_exception = False
 

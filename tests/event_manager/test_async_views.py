@@ -62,7 +62,7 @@ def test_under_asgi_password_hashing_is_offloaded(monkeypatch):
         offloaded.append(fn.__name__)
         return original(fn, *args, **kwargs)
 
-    monkeypatch.setattr("users.views.offload", spy)
+    monkeypatch.setattr("users.api.auth.offload", spy)
 
     ASGIAPIClient().post("/login/", {"username": user.email, "password": "x"}, format="json")
 

@@ -1,22 +1,17 @@
-"""Request shapes (input) and the user resource (output).
-
-Input serializers check types and presence only; the content rules (email
-format and uniqueness, nickname pattern, URL schemes, lengths, password
-strength) run in the service through the model's validators, the same ones
-the admin uses.
-"""
+"""The user resource as staff see it (GET /users/…), and the bodies staff send."""
 
 import functools
 
 from django.conf import settings
-from django.core.validators import MaxLengthValidator
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.serializers import LinkSerializer, iso_datetime
 
-from .models import OPTIONAL_PROFILE_FIELDS, PROFILE_FIELDS, Role, User
+from ...models import OPTIONAL_PROFILE_FIELDS, PROFILE_FIELDS, Role, User
+from .auth import RegisterSerializer
+from .profile import EmailInputField, ProfileInputSerializer
 
 
 def user_links(href: str) -> list[dict]:
@@ -97,64 +92,6 @@ class UserSerializer(serializers.ModelSerializer):
         return data
 
 
-class ModelCheckedCharField(serializers.CharField):
-    """A string whose `max_length` is documented in the schema but enforced by
-    the model's validators, so one response names every bad field at once."""
-
-    def run_validators(self, value):
-        validators = self.validators
-        try:
-            self.validators = [v for v in validators if not isinstance(v, MaxLengthValidator)]
-            super().run_validators(value)
-        finally:
-            self.validators = validators
-
-
-@extend_schema_field({"type": "string", "format": "uri", "maxLength": 500})
-class URLInputField(ModelCheckedCharField):
-    """An http(s) URL, checked by the model."""
-
-
-@extend_schema_field({"type": "string", "format": "email", "maxLength": 255})
-class EmailInputField(ModelCheckedCharField):
-    """An email address, checked by the model."""
-
-
-def _text(max_length, **kwargs):
-    return ModelCheckedCharField(required=False, allow_blank=True, allow_null=True, max_length=max_length, **kwargs)
-
-
-def _url(**kwargs):
-    return URLInputField(required=False, allow_blank=True, allow_null=True, **kwargs)
-
-
-class ProfileInputSerializer(serializers.Serializer):
-    """Optional profile fields; `null` clears a field."""
-
-    nickname = _text(50, help_text="3-50 letters, digits, '_' or '-'. Generated (e.g. clever_fox_123) when absent.")
-    first_name = _text(100)
-    last_name = _text(100)
-    bio = _text(500)
-    profile_picture_url = _url(help_text="http(s) URL ending in .jpg, .jpeg, .png, .gif or .webp.")
-    linkedin_profile_url = _url()
-    github_profile_url = _url()
-    resume_url = _url(help_text="http(s) URL of a résumé; managers read it before granting professional status.")
-
-    def validate(self, attrs):
-        return {name: ("" if value is None else value) for name, value in attrs.items()}
-
-
-class RegisterSerializer(ProfileInputSerializer):
-    email = EmailInputField()
-    password = serializers.CharField(
-        write_only=True,
-        max_length=128,
-        style={"input_type": "password"},
-        trim_whitespace=False,
-        help_text="8+ characters with an upper-case letter, a lower-case letter, a digit and a special character.",
-    )
-
-
 class UserCreateSerializer(RegisterSerializer):
     role = serializers.ChoiceField(choices=Role.choices, required=False, help_text="ADMIN only. Default ANONYMOUS.")
 
@@ -172,16 +109,6 @@ class UserUpdateSerializer(ProfileInputSerializer):
         return attrs
 
 
-class LoginSerializer(serializers.Serializer):
-    """OAuth2 password form: `username` is the email. JSON with the same keys works too."""
-
-    username = serializers.CharField(max_length=255, help_text="The account's email address.")
-    password = serializers.CharField(max_length=128, style={"input_type": "password"}, trim_whitespace=False)
-    grant_type = serializers.CharField(required=False, allow_blank=True, help_text="Ignored (OAuth2 form field).")
-    scope = serializers.CharField(required=False, allow_blank=True, help_text="Ignored (OAuth2 form field).")
-
-
-class TokenSerializer(serializers.Serializer):
-    access_token = serializers.CharField()
-    token_type = serializers.CharField(default="bearer")
-    expires_in = serializers.IntegerField(help_text="Seconds until the access token expires.")
+class ProfessionalSerializer(serializers.Serializer):
+    is_professional = serializers.BooleanField()
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")

@@ -1,4 +1,5 @@
-"""A member's own account: GET/PUT/PATCH/DELETE /users/me, POST /users/me/password.
+"""The caller's own account: GET/PUT/PATCH/DELETE /users/me, POST /users/me/password,
+POST /logout/all.
 
 Any logged-in user, whatever the role. On the project's async view pattern
 (`core.api`): database work through `call`, hashing through `offload`.
@@ -11,14 +12,15 @@ from rest_framework.response import Response
 from core.api import APIView
 from core.concurrency import call, offload
 
-from . import account_docs as docs
-from .account_serializers import (
+from ..services import account_change_password, account_close, account_update, session_logout_all
+from .docs import account as docs
+from .docs.common import PASSWORD_CHANGED
+from .serializers.account import (
     AccountCloseSerializer,
     AccountSerializer,
     AccountUpdateSerializer,
     PasswordChangeSerializer,
 )
-from .services import account_change_password, account_close, account_update
 
 
 class MeView(APIView):
@@ -59,4 +61,13 @@ class MePasswordView(APIView):
         serializer = PasswordChangeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         await offload(account_change_password, user=request.user, **serializer.validated_data)
-        return Response({"message": "Password changed. Every session was logged out: log in again."})
+        return Response(PASSWORD_CHANGED)
+
+
+class LogoutAllView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @docs.logout_all
+    async def post(self, request):
+        await call(session_logout_all, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

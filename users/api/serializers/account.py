@@ -1,12 +1,12 @@
-"""Request shapes of the account endpoints (/users/me, tokens, passwords, audit)."""
+"""The caller's own account (/users/me): the resource and the bodies a member sends."""
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from audit.models import AuditEvent
 from core.serializers import LinkSerializer
 
-from .serializers import EmailInputField, ProfileInputSerializer, UserSerializer
+from .profile import EmailInputField, ProfileInputSerializer, password_field
+from .staff import UserSerializer
 
 READ_ONLY_ACCOUNT_FIELDS = (
     "id",
@@ -56,10 +56,6 @@ class AccountSerializer(UserSerializer):
         return data
 
 
-def _password(**kwargs):
-    return serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"}, **kwargs)
-
-
 class AccountUpdateSerializer(ProfileInputSerializer):
     """What a member may change about themselves. A new `email` is confirmed by a
     link sent to it; read-only fields are refused by name, never silently ignored."""
@@ -81,66 +77,9 @@ class AccountUpdateSerializer(ProfileInputSerializer):
 
 
 class AccountCloseSerializer(serializers.Serializer):
-    password = _password(help_text="Your current password.")
+    password = password_field(help_text="Your current password.")
 
 
 class PasswordChangeSerializer(serializers.Serializer):
-    old_password = _password()
-    new_password = _password(help_text="Same rules as at registration.")
-
-
-class EmailSerializer(serializers.Serializer):
-    email = serializers.CharField(max_length=255, help_text="The account's email address.")
-
-
-class PasswordResetConfirmSerializer(serializers.Serializer):
-    uid = serializers.CharField(max_length=64, help_text="From the link in the email: /reset/{uid}/{token}/")
-    token = serializers.CharField(max_length=100)
-    new_password = _password(help_text="Same rules as at registration.")
-
-
-class RefreshSerializer(serializers.Serializer):
-    refresh_token = serializers.CharField(max_length=2000)
-
-
-class TokenPairSerializer(serializers.Serializer):
-    access_token = serializers.CharField()
-    token_type = serializers.CharField(default="bearer")
-    expires_in = serializers.IntegerField(help_text="Seconds until the access token expires.")
-    refresh_token = serializers.CharField(help_text="For POST /token/refresh (single use) and POST /logout.")
-    refresh_expires_in = serializers.IntegerField(help_text="Seconds until the refresh token expires.")
-
-
-class UnlockSerializer(serializers.Serializer):
-    """No body needed."""
-
-
-class ProfessionalSerializer(serializers.Serializer):
-    is_professional = serializers.BooleanField()
-    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
-
-
-class AuditEventSerializer(serializers.ModelSerializer):
-    target_type = serializers.SerializerMethodField()
-
-    class Meta:
-        model = AuditEvent
-        fields = (
-            "id",
-            "created_at",
-            "action",
-            "actor",
-            "actor_repr",
-            "target_type",
-            "target_id",
-            "target_repr",
-            "target_user",
-            "changes",
-            "note",
-            "client_ip",
-            "request_id",
-        )
-        read_only_fields = fields
-
-    def get_target_type(self, event) -> str:
-        return f"{event.target_type.app_label}.{event.target_type.model}"
+    old_password = password_field()
+    new_password = password_field(help_text="Same rules as at registration.")
