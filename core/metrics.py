@@ -9,8 +9,8 @@ workers; compose sets it for the worker); a scrape then sums every process's fil
 Other apps declare their metrics at module level with the getters, which return
 the same object when called again with the same name:
 
-    LOGINS = metrics.counter("event_manager_logins_total", "Logins by outcome.", ["outcome"])
-    LOGINS.labels(outcome="ok").inc()
+    EXPORTS = metrics.counter("event_manager_exports_total", "Exports by format.", ["format"])
+    EXPORTS.labels(format="csv").inc()
 
 and report what is only known by asking the database at scrape time with
 `scrape_gauge` (or `register_collector` for anything else). Label values must

@@ -126,7 +126,9 @@ def test_published_port(services, name, port):
 
 
 def test_only_nginx_and_mailpit_publish_ports(services):
-    publishing = {name for name, service in services.items() if service.get("ports")}
+    """Of the stack `docker compose up` starts; the observability profile's services
+    publish on 127.0.0.1 only (tests/deploy/test_observability.py)."""
+    publishing = {name for name, service in services.items() if service.get("ports") and not service.get("profiles")}
     assert publishing == {"nginx", "mailpit"}
 
 
@@ -272,6 +274,9 @@ GUNICORN_VARIABLES = [
 def gunicorn_conf(monkeypatch):
     for variable in GUNICORN_VARIABLES:
         monkeypatch.delenv(variable, raising=False)
+    # The config sets a default multiprocess directory in the environment: undone afterwards.
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
 
     def load(**env):
         for variable, value in env.items():
