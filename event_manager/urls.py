@@ -6,8 +6,8 @@ from rest_framework.routers import SimpleRouter
 
 from events.views import CalendarFeedView, CalendarTokenView, EventCalendarView, EventViewSet, MyRegistrationsView
 from notifications.views import NotificationPreferencesView, NotificationViewSet
-from users.admin_views import PasswordResetCompleteView, PasswordResetConfirmView, PasswordResetDoneView
-from users.admin_views import PasswordResetView as AdminPasswordResetView
+from users.admin.password_reset import PasswordResetCompleteView, PasswordResetConfirmView, PasswordResetDoneView
+from users.admin.password_reset import PasswordResetView as AdminPasswordResetView
 from users.api.account import LogoutAllView, MePasswordView, MeView
 from users.api.auth import (
     LoginView,

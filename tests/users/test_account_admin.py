@@ -101,6 +101,21 @@ def test_csv_export_streams_the_whole_filtered_list(admin_site_client):
     assert "password" not in rows[0]
 
 
+def test_csv_export_writes_formulas_a_member_typed_as_text(admin_site_client, client_for):
+    member = UserFactory()
+    hostile = {"first_name": '=HYPERLINK("http://x.invalid","a")', "last_name": "+SUM(1,2)"}
+    assert client_for(member).patch("/users/me", hostile, format="json").status_code == 200
+
+    response = admin_site_client.post(CHANGELIST, {"action": "export_csv", "_selected_action": [str(member.pk)]})
+
+    assert response.status_code == 200
+    assert response.streaming
+    (row,) = csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode()))
+    assert row["first_name"] == "'" + hostile["first_name"]
+    assert row["last_name"] == "'" + hostile["last_name"]
+    assert row["email"] == member.email
+
+
 def test_a_users_page_shows_their_audit_trail(admin_site_client, admin_user):
     member = UserFactory()
     post_action(admin_site_client, "lock_users", member)

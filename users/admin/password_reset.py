@@ -10,7 +10,7 @@ finished reset unlocks the account and ends every session, as in the API.
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordResetForm, SetPasswordForm
 
-from .services import password_reset_finish, password_reset_request
+from ..services import password_reset_finish, password_reset_request
 
 
 class ResetRequestForm(PasswordResetForm):
