@@ -231,9 +231,20 @@ def install_query_counter(sender, connection, **kwargs) -> None:
         connection.execute_wrappers.insert(0, count_queries)
 
 
+# The labelled series of each (route, method, status) seen, so a request skips `labels()`.
+_request_series: dict[tuple[str, str, int], tuple] = {}
+
+
 def observe_request(request, status: int, duration: float, queries: int) -> None:
     route = route_of(request)
     method = request.method if request.method in METHODS else "other"
-    REQUESTS.labels(route, method, str(status)).inc()
-    REQUEST_DURATION.labels(route, method).observe(duration)
-    REQUEST_QUERIES.labels(route).observe(queries)
+    series = _request_series.get((route, method, status))
+    if series is None:
+        series = _request_series[route, method, status] = (
+            REQUESTS.labels(route, method, str(status)),
+            REQUEST_DURATION.labels(route, method),
+            REQUEST_QUERIES.labels(route),
+        )
+    series[0].inc()
+    series[1].observe(duration)
+    series[2].observe(queries)
