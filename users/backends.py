@@ -1,6 +1,5 @@
 from django.contrib.auth.backends import ModelBackend
 
-from .models import Role
 from .services import AccountLocked, InvalidCredentials, user_login
 
 MANAGER_PERMISSIONS = frozenset(
@@ -29,6 +28,6 @@ class AccountBackend(ModelBackend):
 
     def get_all_permissions(self, user_obj, obj=None):
         permissions = super().get_all_permissions(user_obj, obj)
-        if user_obj.is_active and getattr(user_obj, "role", None) == Role.MANAGER and obj is None:
+        if user_obj.is_active and getattr(user_obj, "is_manager", False) and obj is None:
             permissions = permissions | MANAGER_PERMISSIONS
         return permissions

@@ -31,14 +31,10 @@ class StaffLoginForm(AdminAuthenticationForm):
             return self.cleaned_data
         try:
             user = services.user_login(email=email, password=password)
-        except services.AccountLocked:
-            if self._is_staff(email):  # as the API says it; the password is never checked
-                raise ValidationError(self.error_messages["locked"], code="locked") from None
-            raise self.get_invalid_login_error() from None
+        except services.AccountLocked:  # as the API says it; the password is never checked
+            raise self._error_for_staff(email, "locked") from None
         except services.EmailNotVerified:
-            if self._is_staff(email):
-                raise ValidationError(self.error_messages["not_verified"], code="not_verified") from None
-            raise self.get_invalid_login_error() from None
+            raise self._error_for_staff(email, "not_verified") from None
         except services.InvalidCredentials:
             raise self.get_invalid_login_error() from None
         user.backend = "users.backends.AccountBackend"
@@ -46,7 +42,9 @@ class StaffLoginForm(AdminAuthenticationForm):
         self.confirm_login_allowed(user)
         return self.cleaned_data
 
-    @staticmethod
-    def _is_staff(email):
+    def _error_for_staff(self, email, code) -> ValidationError:
+        """The reason (`code`) for a staff account (`User.is_staff`); the generic message for anyone else."""
         user = User.objects.by_email(email).first()
-        return user is not None and user.is_staff
+        if user is not None and user.is_staff:
+            return ValidationError(self.error_messages[code], code=code)
+        return self.get_invalid_login_error()

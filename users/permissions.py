@@ -1,6 +1,12 @@
+"""The API's permissions, named for what they allow; staff is `User.is_staff`."""
+
 from rest_framework.permissions import BasePermission
 
-from .models import STAFF_ROLES, Role
+from .rules import can_manage
+
+
+def _is_admin(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_admin)
 
 
 class IsAdminOrManager(BasePermission):
@@ -9,7 +15,7 @@ class IsAdminOrManager(BasePermission):
     message = "Only admins and managers may do this."
 
     def has_permission(self, request, view):
-        return bool(request.user and request.user.is_authenticated and request.user.role in STAFF_ROLES)
+        return bool(request.user and request.user.is_staff)
 
 
 class CanManageTarget(BasePermission):
@@ -21,7 +27,7 @@ class CanManageTarget(BasePermission):
     def has_object_permission(self, request, view, obj):
         if request.method in ("GET", "HEAD", "OPTIONS"):
             return True
-        return obj.role != Role.ADMIN or request.user.role == Role.ADMIN
+        return can_manage(request.user, obj)
 
 
 class RoleChangeRequiresAdmin(BasePermission):
@@ -31,7 +37,7 @@ class RoleChangeRequiresAdmin(BasePermission):
 
     def has_permission(self, request, view):
         if request.method in ("POST", "PUT", "PATCH") and isinstance(request.data, dict) and "role" in request.data:
-            return request.user.role == Role.ADMIN
+            return _is_admin(request.user)
         return True
 
 
@@ -41,4 +47,4 @@ class IsAdmin(BasePermission):
     message = "Only admins may do this."
 
     def has_permission(self, request, view):
-        return bool(request.user and request.user.is_authenticated and request.user.role == Role.ADMIN)
+        return _is_admin(request.user)

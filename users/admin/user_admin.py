@@ -12,6 +12,7 @@ from django.utils.html import format_html
 
 from .. import services
 from ..models import Role, User
+from ..rules import can_delete, can_manage
 from ..selectors import UserCountPaginator
 from .actions import UserActionsMixin
 from .audit_trail import audit_trail
@@ -141,12 +142,12 @@ class UserAdmin(UserActionsMixin, BaseUserAdmin):
         return form
 
     def has_change_permission(self, request, obj=None):
-        if obj is not None and obj.is_admin and not request.user.is_admin:
+        if obj is not None and not can_manage(request.user, obj):
             return False
         return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        if obj is not None and (obj.pk == request.user.pk or (obj.is_admin and not request.user.is_admin)):
+        if obj is not None and not can_delete(request.user, obj):
             return False
         return super().has_delete_permission(request, obj)
 

@@ -12,6 +12,7 @@ from notifications.services import notify
 
 from ..models import PROFILE_FIELDS, Role, User
 from ..notices import EMAIL_CHANGED_NOTICE, PROFESSIONAL_GRANTED, VERIFY_EMAIL
+from ..rules import can_manage
 from .registration import _mark_verified, _user_build, user_add
 from .sessions import end_all_sessions
 from .validation import _save, _validate
@@ -30,8 +31,8 @@ def _require_admin(actor: User, message: str) -> None:
 
 
 def user_check_can_manage(*, actor: User, user: User) -> None:
-    """A MANAGER may manage members and managers, never an ADMIN."""
-    if user.is_admin and not actor.is_admin:
+    """A MANAGER may manage members and managers, never an ADMIN (`rules.can_manage`)."""
+    if not can_manage(actor, user):
         raise PermissionDenied("Managers cannot modify admin accounts.")
 
 
@@ -116,6 +117,7 @@ def user_set_role(*, actor: User, user: User, role: str) -> bool:
 
 @transaction.atomic
 def user_delete(*, actor: User, user: User) -> None:
+    """`rules.can_delete`: 403 for a MANAGER deleting an ADMIN, 400 for one's own account."""
     user_check_can_manage(actor=actor, user=user)
     if user.pk == actor.pk:
         raise ValidationError({"non_field_errors": ["You cannot delete your own account."]})

@@ -6,7 +6,7 @@ from rest_framework import serializers
 from core.serializers import LinkSerializer
 
 from .profile import EmailInputField, ProfileInputSerializer, password_field
-from .staff import UserSerializer
+from .staff import UserSerializer, link
 
 READ_ONLY_ACCOUNT_FIELDS = (
     "id",
@@ -37,18 +37,17 @@ class AccountSerializer(UserSerializer):
 
     @extend_schema_field(LinkSerializer(many=True))
     def get_links(self, user):
+        """What the owner may do on /users/me; `logout` only for a caller with a session
+        (a new registrant has none: they verify the address, then log in)."""
         href = self._users_prefix + "me"
-        return [
-            {"rel": "self", "href": href, "method": "GET", "action": "view"},
-            {"rel": "update", "href": href, "method": "PATCH", "action": "update"},
-            {"rel": "close", "href": href, "method": "DELETE", "action": "close"},
-            {
-                "rel": "logout",
-                "href": self._users_prefix[: -len("users/")] + "logout",
-                "method": "POST",
-                "action": "logout",
-            },
+        links = [
+            link("self", href, "GET", "view"),
+            link("update", href, "PATCH", "update"),
+            link("close", href, "DELETE", "close"),
         ]
+        if self._caller is None or self._caller.is_authenticated:
+            links.append(link("logout", self._users_prefix[: -len("users/")] + "logout", "POST", "logout"))
+        return links
 
     def to_representation(self, user):
         data = super().to_representation(user)

@@ -10,16 +10,13 @@ from rest_framework import serializers
 from core.serializers import LinkSerializer, iso_datetime
 
 from ...models import OPTIONAL_PROFILE_FIELDS, PROFILE_FIELDS, Role, User
+from ...rules import can_delete, can_manage
 from .auth import RegisterSerializer
 from .profile import EmailInputField, ProfileInputSerializer
 
 
-def user_links(href: str) -> list[dict]:
-    return [
-        {"rel": "self", "href": href, "method": "GET", "action": "view"},
-        {"rel": "update", "href": href, "method": "PUT", "action": "update"},
-        {"rel": "delete", "href": href, "method": "DELETE", "action": "delete"},
-    ]
+def link(rel: str, href: str, method: str, action: str) -> dict:
+    return {"rel": rel, "href": href, "method": method, "action": action}
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -51,28 +48,35 @@ class UserSerializer(serializers.ModelSerializer):
         extra_kwargs = {name: {"allow_null": True} for name in OPTIONAL_PROFILE_FIELDS}
 
     @functools.cached_property
-    def _users_prefix(self) -> str:
-        """`http://host/users/`, computed once for a page of users."""
+    def _request(self):
         root = self.root
-        request = root.context.get("request") if root is not None else None
-        prefix = reverse("user-list") + "/"
-        return request.build_absolute_uri(prefix) if request else settings.SERVER_BASE_URL + prefix
+        return root.context.get("request") if root is not None else None
 
     @functools.cached_property
-    def _caller_role(self) -> str | None:
-        """The role of whoever asked (None without a request: every link is listed)."""
-        root = self.root
-        request = root.context.get("request") if root is not None else None
-        caller = getattr(request, "user", None)
-        return getattr(caller, "role", None) if caller is not None else None
+    def _users_prefix(self) -> str:
+        """`http://host/users/`, computed once for a page of users."""
+        prefix = reverse("user-list") + "/"
+        return self._request.build_absolute_uri(prefix) if self._request else settings.SERVER_BASE_URL + prefix
+
+    @functools.cached_property
+    def _caller(self):
+        """Whoever asked (None without a request: every link is listed)."""
+        return getattr(self._request, "user", None)
+
+    def _may(self, rule, user) -> bool:
+        caller = self._caller
+        return caller is None or (caller.is_staff and rule(caller, user))
 
     @extend_schema_field(LinkSerializer(many=True))
     def get_links(self, user):
-        """Only the actions the caller may perform: a MANAGER sees no update or delete on an ADMIN."""
-        links = user_links(f"{self._users_prefix}{user.pk}")
-        role = self._caller_role
-        if role not in (None, Role.ADMIN) and (role != Role.MANAGER or user.role == Role.ADMIN):
-            return links[:1]
+        """Only the actions the caller may perform (`users.rules`): a MANAGER sees no update
+        or delete on an ADMIN, and nobody a delete of their own account."""
+        href = f"{self._users_prefix}{user.pk}"
+        links = [link("self", href, "GET", "view")]
+        if self._may(can_manage, user):
+            links.append(link("update", href, "PUT", "update"))
+        if self._may(can_delete, user):
+            links.append(link("delete", href, "DELETE", "delete"))
         return links
 
     def to_representation(self, user):
