@@ -1,7 +1,10 @@
 from datetime import timedelta
 
+from celery.schedules import crontab
 from django.apps import AppConfig
 from django.conf import settings
+
+from .registry import periodic
 
 
 class NotificationsConfig(AppConfig):
@@ -10,10 +13,6 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Notifications"
 
     def ready(self):
-        from celery.schedules import crontab
-
-        from .registry import periodic
-
         periodic(
             "notifications.sweep",
             task="notifications.tasks.sweep_emails",

@@ -24,23 +24,29 @@ class NotificationPreferencesErrorSerializer(serializers.Serializer):
     preferences = serializers.JSONField(required=False, help_text="The problems, per kind or per item.")
 
 
-def _error(description, detail, serializer=NotificationErrorSerializer, **fields):
-    """`core.docs.error_response` with this API's own error components."""
-    return error_response(description, detail, serializer, **fields)
-
-
-UNAUTHORIZED = _error("Missing, invalid or expired token", "Authentication credentials were not provided.")
-NOT_FOUND = _error("No such notification of yours", "Not found.")
-PAGE_PARAMS_ERROR = _error(
+# This API's error bodies keep their own component names (NotificationError, NotificationPreferencesError).
+UNAUTHORIZED = error_response(
+    "Missing, invalid or expired token", "Authentication credentials were not provided.", NotificationErrorSerializer
+)
+NOT_FOUND = error_response("No such notification of yours", "Not found.", NotificationErrorSerializer)
+PAGE_PARAMS_ERROR = error_response(
     "`skip` below 0, `limit` below 1, or either not an integer",
     "skip: Ensure this value is greater than or equal to 0.",
     NotificationPreferencesErrorSerializer,
 )
-TOO_LARGE = _error("Body longer than DATA_UPLOAD_MAX_MEMORY_SIZE", "Request body too large: at most 1048576 bytes.")
-THROTTLED = _error(
-    "Too many writes without a valid token from this address (see Retry-After)", "Request was throttled."
+TOO_LARGE = error_response(
+    "Body longer than DATA_UPLOAD_MAX_MEMORY_SIZE",
+    "Request body too large: at most 1048576 bytes.",
+    NotificationErrorSerializer,
 )
-UNSUPPORTED_MEDIA_TYPE = _error("Body is not JSON", 'Unsupported media type "text/plain" in request.')
+THROTTLED = error_response(
+    "Too many writes without a valid token from this address (see Retry-After)",
+    "Request was throttled.",
+    NotificationErrorSerializer,
+)
+UNSUPPORTED_MEDIA_TYPE = error_response(
+    "Body is not JSON", 'Unsupported media type "text/plain" in request.', NotificationErrorSerializer
+)
 
 NOTIFICATION_EXAMPLE = {
     "id": 42,
@@ -196,7 +202,7 @@ preferences_put = extend_schema(
         200: OpenApiResponse(
             PreferenceListSerializer, examples=[OpenApiExample("Mine", value=PREFERENCES_EXAMPLE, response_only=True)]
         ),
-        400: _error(
+        400: error_response(
             "A change the kind does not allow, or an unknown kind (each is named)",
             "preferences: users.verify_email is mandatory: its email notices cannot be turned off.",
             NotificationPreferencesErrorSerializer,

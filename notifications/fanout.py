@@ -118,8 +118,8 @@ def _without_existing(model, objects: list) -> list:
 class _PostgresWriter:
     """One INSERT … SELECT FROM unnest(arrays) … ON CONFLICT DO NOTHING per table.
 
-    5,000 recipients as a few array parameters instead of 55,000 bound values:
-    the ORM's bulk_create spends over a second binding them on this machine.
+    5,000 recipients as a few array parameters instead of 55,000 bound values,
+    which the ORM's bulk_create is slow to bind (see docs/benchmarks.md).
     A taken dedupe_key skips its row, as the ORM writer does.
     """
 
