@@ -1,10 +1,10 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
+from .counting import ensure_triggers
+
 
 def _ensure_user_count_triggers(sender, using="default", **kwargs):
-    from .counting import ensure_triggers
-
     ensure_triggers(using)
 
 

@@ -9,7 +9,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from .models import User
 
 _SCHEME = b"bearer"
-# The user's token_version when the token was made (users.sessions): a lower one is revoked.
+# The user's token_version when the token was made (users.services.sessions): a lower one is revoked.
 VERSION_CLAIM = "ver"
 
 

@@ -7,8 +7,8 @@ from django.contrib.auth.hashers import Argon2PasswordHasher
 class Argon2idPasswordHasher(Argon2PasswordHasher):
     """Django's Argon2id hasher with its cost from ARGON2_TIME_COST,
     ARGON2_MEMORY_COST (KiB) and ARGON2_PARALLELISM. The defaults are OWASP's
-    minimum (19 MiB, 2 passes, 1 lane): ~20 ms a hash here instead of ~260 ms
-    with Django's 100 MiB and 8 lanes, which capped logins at ~8/s per core.
+    minimum (19 MiB, 2 passes, 1 lane) rather than Django's 100 MiB and 8 lanes,
+    which made each login's hash the bulk of its time.
 
     It keeps the algorithm name `argon2`, so existing hashes verify; any hash
     made with other parameters is re-made at the user's next successful login
