@@ -10,21 +10,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_SERVICES = ["migrate", "static", "web", "worker"]
 ONE_SHOT_SERVICES = ["migrate", "static"]
-
-
-@pytest.fixture(scope="module")
-def compose():
-    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-
-
-@pytest.fixture(scope="module")
-def services(compose):
-    return compose["services"]
 
 
 @pytest.fixture(scope="module")

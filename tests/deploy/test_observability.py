@@ -32,16 +32,6 @@ AWAITING_WIRING = {
 
 
 @pytest.fixture(scope="module")
-def compose():
-    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-
-
-@pytest.fixture(scope="module")
-def services(compose):
-    return compose["services"]
-
-
-@pytest.fixture(scope="module")
 def prometheus():
     return yaml.safe_load((DEPLOY / "prometheus.yml").read_text())
 

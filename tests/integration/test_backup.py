@@ -24,16 +24,20 @@ from .support import (
 pytestmark = [pytest.mark.integration, pytest.mark.postgresql]
 
 
+def as_admin(statement: str, database: str) -> None:
+    with psycopg.connect(POSTGRES_ADMIN_DSN, autocommit=True) as conn:
+        conn.execute(sql.SQL(statement).format(sql.Identifier(database)))
+
+
 @contextlib.contextmanager
 def empty_database():
+    """A new database with nothing in it (conftest's `migrated_database` migrates its own)."""
     name = f"event_manager_restore_{secrets.token_hex(4)}"
-    with psycopg.connect(POSTGRES_ADMIN_DSN, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    as_admin("CREATE DATABASE {}", name)
     try:
         yield f"{POSTGRES_URL}/{name}"
     finally:
-        with psycopg.connect(POSTGRES_ADMIN_DSN, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        as_admin("DROP DATABASE IF EXISTS {} WITH (FORCE)", name)
 
 
 def row_counts(url: str) -> dict[str, int]:
