@@ -41,12 +41,14 @@ def pids(directory: Path, prefix: str) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def metered(services, database_url, log_dir, tmp_path_factory):
+def metered(services, database_url, redis_databases, log_dir, tmp_path_factory):
     """A WSGI instance (two workers) with metrics on, throttling logins at 3 a minute in
-    the database cache its workers share."""
+    a Redis database of its own (no other test's logins spend that budget)."""
     directory = tmp_path_factory.mktemp("prometheus-web")
+    cache = redis_databases.claim()
     env = app_env(
         DATABASE_URL=database_url,
+        REDIS_URL=cache,
         METRICS_TOKEN=TOKEN,
         PROMETHEUS_MULTIPROC_DIR=str(directory),
         AUTH_THROTTLE_RATE="3/min",
@@ -57,6 +59,7 @@ def metered(services, database_url, log_dir, tmp_path_factory):
         yield server, directory
     finally:
         server.process.stop()
+        redis_databases.release(cache)
 
 
 def scrape(server) -> dict:
