@@ -16,8 +16,6 @@ Off, neither SDK is imported: the cost is reading a few environment variables on
 import os
 import re
 
-from . import logging as core_logging
-
 _SENSITIVE_KEY = re.compile(r"(?i)pass(word|wd)?|secret|token|auth|cookie|session|csrf|api.?key|credential|dsn|email")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 _SECRET_IN_TEXT = re.compile(r"(?i)((?:password|token|secret)=)[^&\s\"']+")
@@ -62,6 +60,8 @@ def _start_tracing() -> None:
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
             provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    from . import logging as core_logging
+
     trace.set_tracer_provider(provider)
     PsycopgInstrumentor().instrument(tracer_provider=provider, skip_dep_check=True)
     CeleryInstrumentor().instrument(tracer_provider=provider)
@@ -87,13 +87,15 @@ def _finish_request_span(span, request, response) -> None:
     and its URL loses the tokens some paths and queries hold, as the access log does."""
     if not span.is_recording():
         return
+    from .logging import redact
+
     request_id = getattr(request, "request_id", "")
     if request_id:
         span.set_attribute("http.request_id", request_id)
     attributes = getattr(span, "attributes", None) or {}
     for name in _URL_ATTRIBUTES:
         if isinstance(attributes.get(name), str):
-            span.set_attribute(name, core_logging.redact(attributes[name]))
+            span.set_attribute(name, redact(attributes[name]))
 
 
 def _current_trace_id() -> str:
@@ -125,18 +127,19 @@ def scrub_event(event: dict, hint: dict | None = None) -> dict:
     """Sentry's `before_send`: the event with every value under a sensitive key (password,
     token, secret, cookie, session, csrf, authorization, email, ...) replaced, and email
     addresses and `password=`/`token=` values removed from all remaining text."""
-    return _scrub(event)
+    from .logging import redact
 
+    def scrub(value, key: str = ""):
+        if key and _SENSITIVE_KEY.search(key):
+            return FILTERED if value not in (None, "", [], {}) else value
+        if isinstance(value, dict):
+            return {k: scrub(v, str(k)) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            if len(value) == 2 and isinstance(value[0], str):  # a [name, value] pair (headers, query)
+                return [value[0], scrub(value[1], value[0])]
+            return [scrub(item) for item in value]
+        if isinstance(value, str):
+            return _SECRET_IN_TEXT.sub(r"\1" + FILTERED, _EMAIL.sub(FILTERED, redact(value)))
+        return value
 
-def _scrub(value, key: str = ""):
-    if key and _SENSITIVE_KEY.search(key):
-        return FILTERED if value not in (None, "", [], {}) else value
-    if isinstance(value, dict):
-        return {k: _scrub(v, str(k)) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        if len(value) == 2 and isinstance(value[0], str):  # a [name, value] pair (headers, query)
-            return [value[0], _scrub(value[1], value[0])]
-        return [_scrub(item) for item in value]
-    if isinstance(value, str):
-        return _SECRET_IN_TEXT.sub(r"\1" + FILTERED, _EMAIL.sub(FILTERED, core_logging.redact(value)))
-    return value
+    return scrub(event)
