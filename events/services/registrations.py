@@ -7,6 +7,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from audit.services import audit_record
+from core import metrics
 from notifications.services import notify
 from users.models import User
 
@@ -15,6 +16,11 @@ from ..models import LIVE_STATUSES, SEAT_STATUSES, Event, EventStatus, Registrat
 from ..rules import can_edit
 from .errors import AlreadyRegistered, EventError, NotAllowed, NotRegistered, RegistrationRefused
 from .locking import add_seats, as_uuid, locked_event
+
+REGISTRATIONS = metrics.counter(
+    "event_manager_registrations_total", "Registrations made, by the status they got.", ["status"]
+)
+WAITLIST_PROMOTIONS = metrics.counter("event_manager_waitlist_promotions_total", "Promotions from the waiting list.")
 
 
 def _check_can_register(actor: User, event: Event, now) -> None:
@@ -66,6 +72,7 @@ def registration_create(*, actor: User, event_id) -> Registration:
         target=registration,
         changes={"status": [None, registration.status]},
     )
+    transaction.on_commit(REGISTRATIONS.labels(status=registration.status.lower()).inc)
     if registration.status == RegistrationStatus.CONFIRMED:
         notify(
             recipient=actor,
@@ -124,6 +131,7 @@ def promote_waitlist(event: Event, *, actor: User | None) -> list[Registration]:
             dedupe_key=f"{registration.pk}:promoted",
         )
     add_seats(event, len(promoted))
+    transaction.on_commit(lambda: WAITLIST_PROMOTIONS.inc(len(promoted)))
     return promoted
 
 
