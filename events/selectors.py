@@ -1,34 +1,23 @@
 """Reads: who may see which event, the event list with the caller's own registration, attendee lists.
 
 Every list is one query for the page plus one count, whatever the page size:
-the caller's registration, waiting-list rank and the waiting-list length are
-subqueries of the page query, and the people are joined, never fetched per row.
+the caller's registration is joined, the waiting-list rank and length are
+correlated counts of the page query, and the people are joined, never fetched per row.
 """
 
-from datetime import timedelta
+import functools
+import uuid
+from datetime import UTC, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db import connection
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from .models import LIVE_STATUSES, SEAT_STATUSES, Event, EventStatus, Registration, RegistrationStatus
 from .rules import is_staff
-
-
-def visible_q(user) -> Q:
-    """Managers and admins see every event; members see APPROVED ones, those they saw before a
-    cancellation, their own, and any they hold a registration for (an approved event whose
-    time changed is back in review, and its registrants still need to see it)."""
-    if is_staff(user):
-        return Q()
-    registered = Registration.objects.filter(event=OuterRef("pk"), user_id=user.pk, status__in=LIVE_STATUSES)
-    return (
-        Q(status=EventStatus.APPROVED)
-        | Q(status=EventStatus.CANCELLED, published_at__isnull=False)
-        | Q(created_by_id=user.pk)
-        | Exists(registered)
-    )
 
 
 def event_visible_to(event: Event, user) -> bool:
@@ -49,56 +38,192 @@ def _count(queryset):
     )
 
 
-def with_caller(queryset, user):
-    """Annotate each event with the caller's live registration and the waiting list's length."""
-    mine = Registration.objects.filter(event=OuterRef("pk"), user_id=user.pk, status__in=LIVE_STATUSES)
-    ahead = Registration.objects.filter(
-        event=OuterRef(OuterRef("pk")),
-        status=RegistrationStatus.WAITLISTED,
-        waitlist_position__lte=OuterRef("waitlist_position"),
-    )
-    return queryset.select_related("created_by", "reviewed_by").annotate(
-        my_registration_id=Subquery(mine.values("pk")[:1]),
-        my_registration_status=Subquery(mine.values("status")[:1]),
-        my_registration_created_at=Subquery(mine.values("created_at")[:1]),
-        my_waitlist_rank=Subquery(mine.annotate(rank=_count(ahead)).values("rank")[:1]),
-        waitlist_count=_count(Registration.objects.filter(event=OuterRef("pk"), status=RegistrationStatus.WAITLISTED)),
-    )
+# --- the event list and page, as the caller sees them --------------------------------
+#
+# Written as SQL rather than built with the ORM: at 20 events a page the ORM spent most
+# of a member's request building and compiling the count, the deferred-join page and its
+# five per-row subqueries. The caller's live registration is a LEFT JOIN (one live
+# registration per person and event), the waiting list's length and the caller's rank in
+# it are correlated counts on the (event, status, waitlist_position) index, and the two
+# people are joined for their nicknames. Every placeholder goes through the connection's
+# own adapters, so the same text runs on PostgreSQL and SQLite.
+
+_EVENT = Event._meta.db_table
+_REGISTRATION = Registration._meta.db_table
+_USER = Event._meta.get_field("created_by").related_model._meta.db_table
+_PERSON_COLUMNS = ("created_by", "reviewed_by")
 
 
-def event_list(*, user, filters: dict | None = None):
-    """Events the user may see, upcoming first (soonest first), then past ones (latest first)."""
-    filters = filters or {}
-    now = timezone.now()
-    queryset = Event.objects.filter(visible_q(user))
-    if filters.get("kind"):
-        queryset = queryset.filter(kind=filters["kind"])
-    if filters.get("status"):
-        queryset = queryset.filter(status=filters["status"])
-    if filters.get("from"):
-        queryset = queryset.filter(ends_at__gte=filters["from"])
-    if filters.get("to"):
-        queryset = queryset.filter(starts_at__lt=filters["to"])
-    if filters.get("q"):
-        text = filters["q"]
-        queryset = queryset.filter(
-            Q(title__icontains=text) | Q(description__icontains=text) | Q(location__icontains=text)
+def _uuid(value):
+    return Event._meta.pk.get_db_prep_value(value, connection)
+
+
+def _moment(value):
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _in(values) -> tuple[str, list]:
+    return ", ".join(["%s"] * len(values)), [str(value) for value in values]
+
+
+def _where(user, filters: dict) -> tuple[list[str], list]:
+    """Who sees what (as `event_visible_to`: managers and admins every event; members
+    APPROVED ones, those they saw before a cancellation, their own, and any they hold a live
+    registration for, so an approved event whose time changed stays visible to its
+    registrants while back in review) and the list's filters, as SQL on `e`."""
+    clauses, params = [], []
+    live, live_params = _in(LIVE_STATUSES)
+    registered = (
+        f"EXISTS (SELECT 1 FROM {_REGISTRATION} r WHERE r.event_id = e.id AND r.user_id = %s AND r.status IN ({live}))"  # noqa: S608 - no input in the text
+    )
+    if not is_staff(user):
+        clauses.append(
+            f"(e.status = %s OR (e.status = %s AND e.published_at IS NOT NULL) OR e.created_by_id = %s OR {registered})"
         )
+        params += [str(EventStatus.APPROVED), str(EventStatus.CANCELLED), _uuid(user.pk), _uuid(user.pk), *live_params]
+    for key, sql in (("kind", "e.kind = %s"), ("status", "e.status = %s")):
+        if filters.get(key):
+            clauses.append(sql)
+            params.append(str(filters[key]))
+    for key, sql in (("from", "e.ends_at >= %s"), ("to", "e.starts_at < %s")):
+        if filters.get(key):
+            clauses.append(sql)
+            params.append(_moment(filters[key]))
+    if filters.get("q"):
+        like = connection.operators["icontains"]
+        columns = [
+            connection.ops.lookup_cast("icontains", "CharField") % f"e.{name}"
+            for name in ("title", "description", "location")
+        ]
+        clauses.append("(" + " OR ".join(f"{column} {like}" for column in columns) + ")")
+        params += [f"%{connection.ops.prep_for_like_query(filters['q'])}%"] * 3
     if filters.get("mine"):
-        registered = Registration.objects.filter(event=OuterRef("pk"), user_id=user.pk, status__in=LIVE_STATUSES)
-        queryset = queryset.filter(Q(created_by_id=user.pk) | Exists(registered))
-    past = Case(When(ends_at__lt=now, then=Value(1)), default=Value(0), output_field=IntegerField())
-    upcoming_start = Case(When(ends_at__gte=now, then=F("starts_at")))
-    queryset = queryset.alias(past=past, upcoming_start=upcoming_start)
-    return with_caller(queryset, user).order_by("past", F("upcoming_start").asc(nulls_last=True), "-starts_at", "id")
+        clauses.append(f"(e.created_by_id = %s OR {registered})")
+        params += [_uuid(user.pk), _uuid(user.pk), *live_params]
+    return clauses, params
+
+
+def _where_sql(clauses) -> str:
+    return f"WHERE {' AND '.join(clauses)}" if clauses else ""
+
+
+def event_count(*, user, filters: dict | None = None) -> int:
+    clauses, params = _where(user, filters or {})
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {_EVENT} e {_where_sql(clauses)}", params)  # noqa: S608 - no input in the text
+        return cursor.fetchone()[0]
+
+
+_FIELDS = Event._meta.concrete_fields
+_NAMES = [field.attname for field in _FIELDS]
+_COLUMNS = ", ".join(f"e.{field.column}" for field in _FIELDS)
+
+
+@functools.cache
+def _converters(vendor: str) -> list[tuple[int, list]]:
+    """Per column, the backend's and the field's converters, as the ORM applies them
+    (none on PostgreSQL, whose driver hands back Python values; UUIDs, datetimes and
+    booleans on SQLite)."""
+    found = []
+    for index, field in enumerate(_FIELDS):
+        functions = connection.ops.get_db_converters(field.get_col(_EVENT)) + field.get_db_converters(connection)
+        if functions:
+            found.append((index, functions))
+    return found
+
+
+def _event(row) -> Event:
+    """An Event from the first columns of `row` (the `_COLUMNS`), converted like the ORM's."""
+    values = list(row[: len(_NAMES)])
+    for index, functions in _converters(connection.vendor):
+        for function in functions:
+            values[index] = function(values[index], None, connection)
+    return Event.from_db(connection.alias, _NAMES, values)
+
+
+def _driver_timestamps(cursor) -> None:
+    """On PostgreSQL, read this cursor's `timestamptz` columns with psycopg's own loader (C
+    in psycopg[binary]) instead of Django's Python subclass of it, which re-parses every
+    value in Python only to set the same UTC zone (the session's time zone is UTC): 7 of the
+    page's columns are timestamps, and Django's loader cost about 0.4 ms a page of 20."""
+    if connection.vendor != "postgresql":
+        return
+    import psycopg  # only installed where PostgreSQL is used
+
+    adapters = psycopg.adapters
+    oid = adapters.types["timestamptz"].oid
+    cursor.cursor.adapters.register_loader(oid, adapters.get_loader(oid, psycopg.pq.Format.TEXT))
+
+
+def _rows(user, clauses, params, tail, tail_params) -> list[Event]:
+    """Events with the caller's registration (`my_registration_*`, `my_waitlist_rank`), the
+    waiting list's length and the two people's nicknames; no query per row. Built from the
+    cursor's rows directly (`Event.from_db`): a RawQuerySet cost 0.3 ms a page more."""
+    live, live_params = _in(LIVE_STATUSES)
+    waiting = str(RegistrationStatus.WAITLISTED)
+    sql = f"""
+        SELECT {_COLUMNS}, cb.nickname, rb.nickname, m.id, m.status, m.created_at,
+               (SELECT COUNT(*) FROM {_REGISTRATION} w WHERE w.event_id = e.id AND w.status = %s),
+               (SELECT COUNT(*) FROM {_REGISTRATION} a
+                 WHERE a.event_id = e.id AND a.status = %s AND a.waitlist_position <= m.waitlist_position)
+          FROM {_EVENT} e
+          LEFT JOIN {_USER} cb ON cb.id = e.created_by_id
+          LEFT JOIN {_USER} rb ON rb.id = e.reviewed_by_id
+          LEFT JOIN {_REGISTRATION} m ON m.event_id = e.id AND m.user_id = %s AND m.status IN ({live})
+          {_where_sql(clauses)} {tail}"""  # noqa: S608 - no input in the text
+    with connection.cursor() as cursor:
+        _driver_timestamps(cursor)
+        cursor.execute(sql, [waiting, waiting, _uuid(user.pk), *live_params, *params, *tail_params])
+        rows = cursor.fetchall()
+    events = []
+    for row in rows:
+        event = _event(row)
+        (
+            event.created_by_nickname,
+            event.reviewed_by_nickname,
+            mine,
+            event.my_registration_status,
+            created_at,
+            event.waitlist_count,
+            event.my_waitlist_rank,
+        ) = row[len(_NAMES) :]
+        if event.my_registration_status is not None:
+            event.my_registration_id = uuid.UUID(str(mine))
+            event.my_registration_created_at = _aware(created_at)
+        events.append(event)
+    return events
+
+
+def _aware(value):
+    """A datetime read from a raw column (SQLite hands back text)."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    return value if value is None or timezone.is_aware(value) else timezone.make_aware(value, UTC)
+
+
+def event_list(*, user, filters: dict | None = None, skip: int = 0, limit: int | None = None) -> list[Event]:
+    """The events the user may see (`limit` of them from `skip`, or all), upcoming first
+    (soonest first), then past ones (latest first)."""
+    clauses, params = _where(user, filters or {})
+    now = _moment(timezone.now())
+    order = (
+        "ORDER BY CASE WHEN e.ends_at < %s THEN 1 ELSE 0 END,"
+        " CASE WHEN e.ends_at >= %s THEN e.starts_at END ASC NULLS LAST, e.starts_at DESC, e.id ASC"
+    )
+    if limit is None:
+        return _rows(user, clauses, params, order, [now, now])
+    return _rows(user, clauses, params, f"{order} LIMIT %s OFFSET %s", [now, now, limit, skip])
 
 
 def event_get(*, user, event_id) -> Event | None:
     """One event the user may see, annotated like the list; None otherwise."""
     try:
-        return with_caller(Event.objects.filter(visible_q(user)), user).filter(pk=event_id).first()
+        pk = _uuid(event_id)
     except (ValueError, TypeError, ValidationError):
         return None
+    clauses, params = _where(user, {})
+    rows = _rows(user, ["e.id = %s", *clauses], [pk, *params], "", [])
+    return rows[0] if rows else None
 
 
 def with_waitlist_rank(queryset):

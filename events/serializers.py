@@ -130,6 +130,14 @@ def _person(user):
     return None if user is None else {"id": str(user.pk), "nickname": user.nickname}
 
 
+def _event_person(event, role: str):
+    """`created_by` or `reviewed_by`: from the nickname the selectors join in, else the relation."""
+    if not hasattr(event, f"{role}_nickname"):
+        return _person(getattr(event, role))
+    pk = getattr(event, f"{role}_id")
+    return None if pk is None else {"id": str(pk), "nickname": getattr(event, f"{role}_nickname")}
+
+
 def _link(rel, href, method, action):
     return {"rel": rel, "href": href, "method": method, "action": action}
 
@@ -244,8 +252,8 @@ class EventSerializer(_Links, serializers.Serializer):
             "registration_closes_at": iso_datetime(event.registration_closes_at),
             "registration_open": event.registration_open(),
             "status": event.status,
-            "created_by": _person(event.created_by),
-            "reviewed_by": _person(event.reviewed_by) if insider else None,
+            "created_by": _event_person(event, "created_by"),
+            "reviewed_by": _event_person(event, "reviewed_by") if insider else None,
             "review_feedback": (event.review_feedback or None) if insider else None,
             "submitted_at": iso_datetime(event.submitted_at) if insider else None,
             "reviewed_at": iso_datetime(event.reviewed_at) if insider else None,

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 
 from core.api import APIView, GenericViewSet
 from core.concurrency import call
-from core.pagination import SkipLimitPagination
+from core.pagination import SkipLimitPagination, SkipLimitParams
 from core.renderers import ORJSONRenderer
 from core.throttling import AuthRateThrottle, ThrottleUnauthenticatedWritesMixin
 
@@ -62,6 +62,19 @@ def _event_or_404(user, event_id) -> Event:
     if event is None:
         raise services.EventNotFound()
     return event
+
+
+def _events_page(paginator, request, filters) -> list[Event]:
+    """The list's page: the total, then the page itself (two queries, whatever the page size)."""
+    params = SkipLimitParams(data=request.query_params)
+    params.is_valid(raise_exception=True)
+    paginator.request = request
+    paginator.skip = params.validated_data["skip"]
+    paginator.limit = min(params.validated_data["limit"], settings.USERS_PAGE_MAX_LIMIT)
+    paginator.total = selectors.event_count(user=request.user, filters=filters)
+    if paginator.skip >= paginator.total:
+        return []
+    return selectors.event_list(user=request.user, filters=filters, skip=paginator.skip, limit=paginator.limit)
 
 
 def _then_read(service, user, event_id, **kwargs) -> Event:
@@ -110,8 +123,7 @@ class EventViewSet(ThrottleUnauthenticatedWritesMixin, GenericViewSet):
     async def list(self, request):
         params = EventFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        queryset = selectors.event_list(user=request.user, filters=params.validated_data)
-        page = await call(self.paginate_queryset, queryset)
+        page = await call(_events_page, self.paginator, request, params.validated_data)
         return self.get_paginated_response(EventSerializer(page, many=True, context={"request": request}).data)
 
     async def retrieve(self, request, pk=None):
