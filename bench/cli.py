@@ -21,10 +21,12 @@ from bench.admin import describe as describe_admin
 from bench.database import (
     BENCH_DB,
     LOCAL_SERVER,
+    MEMBER_EMAIL,
     SEEDED_PASSWORD,
     django_env,
     prepare_data,
     prepare_database,
+    prepare_events,
     vacuum_analyze,
 )
 from bench.load import ModeRun, bench_mode
@@ -82,6 +84,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "connection per worker with event_manager.asgi), pool = DATABASE_POOL=true, close = CONN_MAX_AGE=0",
     )
     parser.add_argument("--redis-db", type=int, default=15, help="Redis database number for REDIS_URL (default 15)")
+    parser.add_argument(
+        "--churn",
+        type=int,
+        default=3_000,
+        help="users inserted and deleted before measuring the deep page again, then once more after "
+        "autovacuum ran (default 3000; 0 = no churn phase)",
+    )
+    parser.add_argument(
+        "--autovacuum-wait",
+        default="90s",
+        help="how long the churn phase waits for autovacuum before giving up (default 90s)",
+    )
     parser.add_argument("--skip-seed", action="store_true", help="do not seed users, use what is in the database")
     parser.add_argument(
         "--admin-timings", action="store_true", help="also time the admin's user list and search (in-process)"
@@ -96,6 +110,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     try:
         args.duration_s = report.parse_duration(args.duration)
         args.timeout_s = report.parse_duration(args.timeout)
+        args.autovacuum_wait_s = report.parse_duration(args.autovacuum_wait)
         args.warmup_s = 0 if str(args.warmup).strip() in {"0", "0s"} else report.parse_duration(args.warmup)
     except ValueError as exc:
         parser.error(str(exc))
@@ -105,8 +120,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"--modes takes {', '.join(MODES)}, not {args.modes!r}")
     if args.threads < 1 or args.connections < args.threads:
         parser.error("--connections must be at least --threads, and --threads at least 1")
-    if args.workers < 1 or args.users < 0:
-        parser.error("--workers must be at least 1 and --users at least 0")
+    if args.workers < 1 or args.users < 0 or args.churn < 0:
+        parser.error("--workers must be at least 1, --users and --churn at least 0")
     return args
 
 
@@ -125,11 +140,14 @@ LOG_LEVEL=INFO make bench                               # with the app's per-req
 ```
 
 The first run creates `{BENCH_DB}`, migrates it and seeds `--users` users (default 100,000: about
-20 s here), then runs VACUUM ANALYZE; later runs reuse it and only seed what is missing. Options:
+20 s here) and 10,000 approved events with a member holding seats (the /events calls), then runs
+VACUUM ANALYZE; later runs reuse it and only seed what is missing. Options:
 `--duration`, `--warmup`, `--connections`, `--threads`, `--timeout`, `--keepalive` (wrk);
 `--workers`, `--max-requests`, `--modes wsgi,asgi,gthread,granian-wsgi,granian-asgi`,
 `--asgi-db persistent|pool|close`, `--redis-db` (server); `--users` (e.g. 1000000), `--skip-seed`,
-`--fresh` (data); `--admin-timings` (the admin's user list and search, timed in-process);
+`--fresh` (data); `--churn` (users inserted and deleted before the deep page is measured again,
+default 3000; 0 = off), `--autovacuum-wait` (how long to wait for autovacuum after it, default
+90s); `--admin-timings` (the admin's user list and search, timed in-process);
 `--output PATH` (this file). The server is always stopped at the end, also on errors and Ctrl-C.
 Everything below the marker line at the end of this file is kept when it is regenerated.
 """
@@ -162,6 +180,7 @@ def _run(args, wrk: str, started: float) -> int:
         log(f"warning: Redis does not answer on 127.0.0.1:6379; REDIS_URL={redis_url} will fail if used")
     env = django_env(db, "bench-" + secrets.token_urlsafe(32), redis_url)
     user_count = prepare_data(args, env)
+    event_count = prepare_events(env)
     vacuum_analyze(db)
     facts = machine_facts(wrk, db)
     admin = admin_timings(env) if args.admin_timings else None
@@ -184,6 +203,19 @@ def _run(args, wrk: str, started: float) -> int:
         *facts,
         ("Database", db.label),
         ("Users", f"{user_count:,} (seeded with `manage.py seed_users`) + 1 ADMIN whose token the /users calls use"),
+        (
+            "Events",
+            f"{event_count:,} (approved, half past and half upcoming); the /events calls use the token of "
+            f"`{MEMBER_EMAIL}` (role AUTHENTICATED, a seat in 10 of them)",
+        ),
+        (
+            "Churn phase",
+            f"{args.churn:,} users inserted and deleted (in SQL) after the other scenarios of each server, then "
+            f"the deep page again, and once more when autovacuum has vacuumed `users_user` (waiting at most "
+            f"{args.autovacuum_wait_s} s)"
+            if args.churn
+            else "off (`--churn 0`)",
+        ),
         (
             "Server",
             f"gunicorn on 127.0.0.1 with `deploy/gunicorn.conf.py` (its access log is off by default); "

@@ -24,6 +24,9 @@ PG_SCHEMES = {"postgres", "postgresql", "pgsql", "postgis"}
 SEEDED_PASSWORD = "Seeded*Pass1"  # users/management/commands/seed_users.py: every seeded user's password
 ADMIN_EMAIL = "bench.admin@example.com"
 ADMIN_PASSWORD = "Bench*Admin-Pass-7"
+MEMBER_EMAIL = "bench.member@example.com"  # role AUTHENTICATED: the member endpoints' caller
+MEMBER_PASSWORD = "Bench*Member-Pass-7"
+EVENTS = 10_000
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,102 @@ def prepare_data(args: argparse.Namespace, env: dict[str, str]) -> int:
             {**env, "DJANGO_SUPERUSER_PASSWORD": ADMIN_PASSWORD, "DJANGO_SUPERUSER_EMAIL": ADMIN_EMAIL},
         )
     return state["users"]
+
+
+# Approved events (half past, half upcoming) made by a bench manager, and the bench member
+# with a confirmed seat in 10 of the upcoming ones, so their pages carry `my_registration`.
+# Bulk rows, not the services: 10,000 events through the services would take minutes.
+_EVENTS_SNIPPET = """
+import random, uuid
+from datetime import timedelta
+from django.db import transaction
+from django.utils import timezone
+from events.models import Event, EventStatus, Registration, RegistrationStatus
+from users.models import Role, User
+
+def person(email, password, role):
+    user = User.objects.filter(email=email).first()
+    return user or User.objects.create_user(
+        email=email, password=password, role=role, email_verified=True, first_name="Bench", last_name=role.title(),
+        nickname=User.objects.unique_nickname())
+
+manager = person("bench.manager@example.com", {member_password!r} + "-m", Role.MANAGER)
+member = person({member_email!r}, {member_password!r}, Role.AUTHENTICATED)
+rng, now = random.Random(18), timezone.now()
+with transaction.atomic():
+    rows = []
+    for i in range(Event.objects.count(), {events}):
+        starts = (now + timedelta(days=rng.uniform(-400, 400))).replace(microsecond=0)
+        rows.append(Event(
+            title=f"Bench event {{i}}", slug=f"bench-event-{{i}}-{{uuid.uuid4().hex[:8]}}", kind="WORKSHOP",
+            description="A benchmark event.", location="Main hall", starts_at=starts,
+            ends_at=starts + timedelta(hours=2), capacity=rng.choice((None, 30, 100)), status=EventStatus.APPROVED,
+            created_by=manager, submitted_by=manager, submitted_at=now, reviewed_by=manager, reviewed_at=now,
+            published_at=now))
+    Event.objects.bulk_create(rows, batch_size=2000)
+    if not Registration.objects.filter(user=member).exists():
+        upcoming = Event.objects.filter(starts_at__gt=now, status=EventStatus.APPROVED).order_by("starts_at")[:30:3]
+        seats = [Registration(event=e, user=member, status=RegistrationStatus.CONFIRMED, confirmed_at=now)
+                 for e in upcoming]
+        Registration.objects.bulk_create(seats)
+        Event.objects.filter(pk__in=[seat.event_id for seat in seats]).update(seats_taken=1)
+print("BENCH_EVENTS", Event.objects.count())
+"""
+
+
+def prepare_events(env: dict[str, str]) -> int:
+    """At least EVENTS approved events and the bench member; returns the event count."""
+    log(f"Events: making sure {EVENTS:,} exist, and the member {MEMBER_EMAIL}")
+    snippet = _EVENTS_SNIPPET.format(member_email=MEMBER_EMAIL, member_password=MEMBER_PASSWORD, events=EVENTS)
+    out = manage(["shell", "-c", snippet], env, capture=True)
+    for line in out.splitlines():
+        if line.startswith("BENCH_EVENTS "):
+            return int(line.split()[1])
+    raise BenchError(f"could not seed the events:\n{out}")
+
+
+def churn(db: Database, rows: int) -> None:
+    """Sign-ups and deletions: `rows` users copied as new (newest) rows, then deleted again,
+    in SQL (the users counter trigger keeps the total right). Leaves as many dead rows and
+    pages not all-visible as a day of sign-ups and closed accounts would."""
+    with psycopg.connect(db.conninfo, autocommit=True, connect_timeout=5) as conn:
+        columns = [
+            name
+            for (name,) in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'users_user' "
+                "ORDER BY ordinal_position"
+            ).fetchall()
+        ]
+        fresh = {
+            "id": "gen_random_uuid()",
+            "email": "'bench.churn.' || md5(random()::text) || '@example.com'",
+            "nickname": "'churn_' || md5(random()::text)",
+            "created_at": "now()",
+            "updated_at": "now()",
+        }
+        select = ", ".join(fresh.get(name, sql.Identifier(name).as_string(conn)) for name in columns)
+        names = ", ".join(sql.Identifier(name).as_string(conn) for name in columns)
+        conn.execute(
+            f"INSERT INTO users_user ({names}) SELECT {select} FROM users_user "  # noqa: S608 - catalogue names
+            f"WHERE email NOT LIKE 'bench.churn.%%' LIMIT %s",
+            (rows,),
+        )
+        conn.execute("DELETE FROM users_user WHERE email LIKE 'bench.churn.%%'")
+
+
+def wait_for_autovacuum(db: Database, since: float, timeout: float) -> float | None:
+    """Seconds until autovacuum had vacuumed the users table after the wall time `since`
+    (a Unix time); None if it had not within `timeout`."""
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(db.conninfo, autocommit=True, connect_timeout=5) as conn:
+        while time.monotonic() < deadline:
+            (last,) = conn.execute(
+                "SELECT extract(epoch FROM last_autovacuum) FROM pg_stat_user_tables WHERE relname = 'users_user'"
+            ).fetchone()
+            if last is not None and float(last) > since:
+                return float(last) - since
+            time.sleep(2)
+    return None
 
 
 def vacuum_analyze(db: Database) -> None:

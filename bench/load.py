@@ -3,16 +3,28 @@ on them, and bench one mode end to end (server, warm-up, measured runs, samplers
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import secrets
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
 from bench import ROOT, BenchError, log, report
-from bench.database import ADMIN_EMAIL, ADMIN_PASSWORD, SEEDED_PASSWORD, ConnectionSampler, Database
+from bench.database import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    MEMBER_EMAIL,
+    MEMBER_PASSWORD,
+    SEEDED_PASSWORD,
+    ConnectionSampler,
+    Database,
+    churn,
+    wait_for_autovacuum,
+)
 from bench.machine import CpuMeter, cpu_busy
 from bench.server import MODES, GunicornServer, Mode, db_settings_label, http_call, mode_env
 
@@ -41,8 +53,21 @@ def login_token(port: int, email: str, password: str) -> str:
     return json.loads(data)["access_token"]
 
 
+def member_scenarios(port: int) -> list[Scenario]:
+    """A member's event list (20 a page) and one event they hold a seat for."""
+    auth = {"Authorization": f"Bearer {login_token(port, MEMBER_EMAIL, MEMBER_PASSWORD)}"}
+    status, data = http_call(port, "GET", "/events/?mine=true&limit=1", headers=auth)
+    items = json.loads(data)["items"] if status == 200 else []
+    if not items:
+        raise BenchError(f"GET /events/?mine=true as {MEMBER_EMAIL} answered {status} with no event: {data[:300]!r}")
+    return [
+        Scenario("GET /events/?limit=20 (member)", "/events/?limit=20", headers=auth),
+        Scenario("GET /events/{id} (member)", f"/events/{items[0]['id']}", headers=auth),
+    ]
+
+
 def build_scenarios(port: int, token: str) -> tuple[list[Scenario], int]:
-    """The four scenarios, with a real user id and real seeded users' credentials."""
+    """The scenarios, with a real user id and real seeded users' credentials."""
     auth = {"Authorization": f"Bearer {token}"}
     status, data = http_call(port, "GET", "/users/?skip=0&limit=1", headers=auth)
     if status != 200:
@@ -61,6 +86,7 @@ def build_scenarios(port: int, token: str) -> tuple[list[Scenario], int]:
         Scenario("GET /users/{id}", f"/users/{user_id}", headers=auth),
         Scenario("GET /users/?skip=0&limit=10", "/users/?skip=0&limit=10", headers=auth),
         Scenario(f"GET /users/?skip={deep_skip}&limit=10", f"/users/?skip={deep_skip}&limit=10", headers=auth),
+        *member_scenarios(port),
         Scenario("POST /login/ (form)", "/login/", method="POST", bodies=bodies),
         Scenario(
             "POST /register/",
@@ -129,6 +155,34 @@ def run_wrk(wrk: str, port: int, scenario: Scenario, *, seconds: int, args, work
         raise BenchError(f"{exc}\n{proc.stdout}\n{proc.stderr}") from exc
 
 
+def _measure(mode, srv, scenario: Scenario, *, wrk, args, db, workdir, endpoint: str | None = None):
+    with ConnectionSampler(db) as sampler, CpuMeter(srv.proc.pid) as cpu:
+        stats = run_wrk(wrk, srv.port, scenario, seconds=args.duration_s, args=args, workdir=workdir)
+    result = report.Result(mode.name, endpoint or scenario.endpoint, stats, sampler.peak, cpu.other, cpu.app)
+    log(
+        f"  {mode.name} {result.endpoint}: {report.fmt_rate(stats.requests_per_second)} req/s, "
+        f"p50 {report.fmt_ms(stats.latency_ms('p50'))} ms, p99 {report.fmt_ms(stats.latency_ms('p99'))} ms, "
+        f"app CPU {report.fmt_ms(result.app_cpu_ms_per_request)} ms/req, errors {report.fmt_errors(stats)}, "
+        f"peak DB connections {sampler.peak}, other CPU {'n/a' if cpu.other is None else f'{cpu.other:.0%}'}"
+    )
+    return result
+
+
+def churn_phase(measure, deep: Scenario, *, args, db: Database) -> list[report.Result]:
+    """The deep page right after `--churn` users were inserted and deleted, then again once
+    autovacuum has vacuumed the table (waiting at most `--autovacuum-wait`)."""
+    log(f"  churn: inserting and deleting {args.churn:,} users")
+    started = time.time()
+    churn(db, args.churn)
+    results = [measure(deep, endpoint=f"{deep.endpoint}, right after a churn of {args.churn:,} users")]
+    waited = wait_for_autovacuum(db, started, args.autovacuum_wait_s)
+    if waited is None:
+        log(f"  autovacuum did not vacuum users_user within {args.autovacuum_wait_s}s")
+        return results
+    after = f"{deep.endpoint}, once autovacuum ran ({waited:.0f} s after the churn)"
+    return [*results, measure(deep, endpoint=after)]
+
+
 @dataclass
 class ModeRun:
     mode: Mode
@@ -157,19 +211,14 @@ def bench_mode(name: str, *, wrk: str, args, env: dict[str, str], db: Database, 
             for scenario in scenarios:
                 if not scenario.bodies:
                     run_wrk(wrk, srv.port, scenario, seconds=args.warmup_s, args=args, workdir=workdir)
+        measure = functools.partial(_measure, mode, srv, wrk=wrk, args=args, db=db, workdir=workdir)
         for scenario in scenarios:
-            with ConnectionSampler(db) as sampler, CpuMeter(srv.proc.pid) as cpu:
-                stats = run_wrk(wrk, srv.port, scenario, seconds=args.duration_s, args=args, workdir=workdir)
-            result = report.Result(mode.name, scenario.endpoint, stats, sampler.peak, cpu.other)
+            result = measure(scenario)
             if scenario.bodies:
                 result.notes.append(f"{login_users} users")
             results.append(result)
-            log(
-                f"  {mode.name} {scenario.endpoint}: {report.fmt_rate(stats.requests_per_second)} req/s, "
-                f"p50 {report.fmt_ms(stats.latency_ms('p50'))} ms, p99 {report.fmt_ms(stats.latency_ms('p99'))} ms, "
-                f"errors {report.fmt_errors(stats)}, peak DB connections {sampler.peak}, "
-                f"other CPU {'n/a' if cpu.other is None else f'{cpu.other:.0%}'}"
-            )
+        if args.churn:
+            results += churn_phase(measure, scenarios[2], args=args, db=db)
         if any(r.stats.error_total for r in results):
             log(f"  errors seen; the end of the gunicorn log:\n{srv.log_tail(lines=5)}")
     return ModeRun(mode, results, busy, db_settings_label(env))

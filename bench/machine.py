@@ -37,11 +37,14 @@ class CpuMeter:
 
     Ours: the gunicorn process group, PostgreSQL's processes, this process, and the
     waited-for children (wrk). Others: everything else busy meanwhile. From /proc.
+    `app`: the CPU seconds of the server alone (its main process and workers), for the
+    app's CPU per request.
     """
 
     def __init__(self, server_pid: int):
         self.server_pid = server_pid
         self.other: float | None = None
+        self.app: float | None = None
 
     @staticmethod
     def _machine() -> tuple[int, int]:
@@ -57,18 +60,23 @@ class CpuMeter:
             return None
         return sum(fields) if reaped_children else fields[0] + fields[1]
 
+    def _server(self, ours: dict[int, int]) -> int:
+        return sum(j for pid, j in ours.items() if pid in self._server_pids)
+
     def _ours(self) -> dict[int, int]:
         # PostgreSQL and gunicorn with their reaped children (a backend or worker that ended
         # meanwhile is charged to its parent); this process without (wrk: RUSAGE_CHILDREN).
         ours = {os.getpid(): self._jiffies(os.getpid(), reaped_children=False)}
+        self._server_pids = getattr(self, "_server_pids", set()) | {self.server_pid}
+        ours[self.server_pid] = self._jiffies(self.server_pid, reaped_children=True)
         for proc_dir in Path("/proc").iterdir():
             if not proc_dir.name.isdigit():
                 continue
             with contextlib.suppress(OSError, IndexError, ValueError):
-                mine = (proc_dir / "comm").read_text().strip() == "postgres" or (
-                    int((proc_dir / "stat").read_text().rsplit(")", 1)[1].split()[2]) == self.server_pid
-                )
-                if mine:
+                worker = int((proc_dir / "stat").read_text().rsplit(")", 1)[1].split()[2]) == self.server_pid
+                if worker:
+                    self._server_pids.add(int(proc_dir.name))
+                if worker or (proc_dir / "comm").read_text().strip() == "postgres":
                     ours[int(proc_dir.name)] = self._jiffies(int(proc_dir.name), reaped_children=True)
         return {pid: jiffies for pid, jiffies in ours.items() if jiffies is not None}
 
@@ -91,6 +99,7 @@ class CpuMeter:
         ticks = os.sysconf("SC_CLK_TCK")
         children = (usage1.ru_utime + usage1.ru_stime - usage0.ru_utime - usage0.ru_stime) * ticks
         ours = sum(j - ours0.get(pid, 0) for pid, j in ours1.items()) + children
+        self.app = (self._server(ours1) - self._server(ours0)) / ticks
         if total1 > total0:
             self.other = min(max((busy1 - busy0 - ours) / (total1 - total0), 0.0), 1.0)
 

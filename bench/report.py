@@ -78,6 +78,14 @@ class Result:
     stats: WrkStats
     peak_db_connections: int | None = None
     other_cpu: float | None = None  # share of the machine's CPU used by unrelated processes meanwhile
+    app_cpu_s: float | None = None  # CPU seconds the server's processes used meanwhile
+
+    @property
+    def app_cpu_ms_per_request(self) -> float | None:
+        if self.app_cpu_s is None or self.stats.requests == 0:
+            return None
+        return self.app_cpu_s * 1000 / self.stats.requests
+
     notes: list[str] = field(default_factory=list)
 
 
@@ -116,7 +124,13 @@ def _results_table(columns: tuple[str, ...], results: list[Result], cells: Calla
 
 def _summary_cells(r: Result) -> tuple[str, ...]:
     s = r.stats
-    return fmt_rate(s.requests_per_second), fmt_ms(s.latency_ms("p50")), fmt_ms(s.latency_ms("p99")), fmt_errors(s)
+    return (
+        fmt_rate(s.requests_per_second),
+        fmt_ms(s.latency_ms("p50")),
+        fmt_ms(s.latency_ms("p99")),
+        fmt_ms(r.app_cpu_ms_per_request),
+        fmt_errors(s),
+    )
 
 
 def _detail_cells(r: Result) -> tuple[str, ...]:
@@ -127,7 +141,7 @@ def _detail_cells(r: Result) -> tuple[str, ...]:
 
 
 def render_table(results: list[Result]) -> str:
-    return _results_table(("requests/s", "p50 ms", "p99 ms", "errors"), results, _summary_cells)
+    return _results_table(("requests/s", "p50 ms", "p99 ms", "app CPU ms/req", "errors"), results, _summary_cells)
 
 
 def render_details(results: list[Result]) -> str:
@@ -141,6 +155,9 @@ def render_document(*, title: str, facts: list[tuple[str, str]], results: list[R
     parts += [f"- **{name}**: {value}" for name, value in facts]
     parts += ["", "## Results", "", render_table(results), ""]
     parts += [
+        "App CPU ms/req: the CPU time (user + system, from /proc) of the server's processes — "
+        "its main process and workers, PostgreSQL not included — while the scenario ran, divided by "
+        "the requests wrk completed. "
         "Errors are wrk's counters: responses with a status of 400 or more (`Non-2xx or 3xx responses`), "
         "plus connect, read, write and timeout errors. Each scenario's first request is checked "
         "beforehand for a 2xx answer, so 3xx answers cannot hide in the numbers either.",

@@ -81,16 +81,27 @@ def test_render_table():
     results = [
         report.Result("WSGI", "GET /users/{id}", stats()),
         report.Result(
-            "ASGI", "POST /login/ (form)", stats(requests=25, duration_s=10.0), peak_db_connections=4, other_cpu=0.05
+            "ASGI",
+            "POST /login/ (form)",
+            stats(requests=25, duration_s=10.0),
+            peak_db_connections=4,
+            other_cpu=0.05,
+            app_cpu_s=0.75,
         ),
     ]
     lines = report.render_table(results).splitlines()
-    assert lines[0] == "| mode | endpoint | requests/s | p50 ms | p99 ms | errors |"
-    assert lines[1] == "|---|---|---:|---:|---:|---:|"
-    assert lines[2] == "| WSGI | `GET /users/{id}` | 100 | 1.23 | 45.7 | 0 |"
-    assert lines[3] == "| ASGI | `POST /login/ (form)` | 2.5 | 1.23 | 45.7 | 0 |"
+    assert lines[0] == "| mode | endpoint | requests/s | p50 ms | p99 ms | app CPU ms/req | errors |"
+    assert lines[1] == "|---|---|---:|---:|---:|---:|---:|"
+    assert lines[2] == "| WSGI | `GET /users/{id}` | 100 | 1.23 | 45.7 | n/a | 0 |"
+    assert lines[3] == "| ASGI | `POST /login/ (form)` | 2.5 | 1.23 | 45.7 | 30.0 | 0 |"
     details = report.render_details(results).splitlines()
     assert details[2].endswith("| n/a | n/a |") and details[3].endswith("| 4 | 5% |")
+
+
+def test_app_cpu_per_request():
+    assert report.Result("WSGI", "x", stats(requests=400), app_cpu_s=1.0).app_cpu_ms_per_request == 2.5
+    assert report.Result("WSGI", "x", stats(requests=0), app_cpu_s=1.0).app_cpu_ms_per_request is None
+    assert report.Result("WSGI", "x", stats()).app_cpu_ms_per_request is None
 
 
 def test_document_keeps_hand_written_notes():
@@ -122,6 +133,10 @@ def test_options_and_database_settings():
     assert (args.duration_s, args.connections, args.threads, args.workers) == (10, 8, 2, 2)
     assert args.mode_list == ["wsgi", "asgi"] and args.users == 100_000 and args.asgi_db == "persistent"
     assert not args.keepalive and args.max_requests == 0 and args.timeout_s == 10
+    assert (args.churn, args.autovacuum_wait_s) == (3_000, 90)
+    assert cli.parse_args(["--churn", "0", "--autovacuum-wait", "2m"]).autovacuum_wait_s == 120
+    with pytest.raises(SystemExit):
+        cli.parse_args(["--churn", "-1"])
     assert cli.parse_args(["--warmup", "0", "--modes", "ASGI"]).mode_list == ["asgi"]
     assert cli.parse_args(["--modes", "gthread,granian-wsgi,granian-asgi"]).mode_list == [
         "gthread",
