@@ -241,6 +241,21 @@ NOTIFICATIONS_FANOUT_INLINE_MAX = env.int("NOTIFICATIONS_FANOUT_INLINE_MAX", def
 # How often Celery beat sweeps the outbox for PENDING emails the broker never got.
 NOTIFICATIONS_SWEEP_INTERVAL = env.int("NOTIFICATIONS_SWEEP_INTERVAL", default=60)
 EMAIL_SEND_MAX_RETRIES = env.int("EMAIL_SEND_MAX_RETRIES", default=5)
+# Email delivery (README: fault policy). A worker holds each email it sends by a lease of
+# EMAIL_CLAIM_SECONDS, renewed as it goes; a SENDING email whose lease ran out was stranded
+# by a crash and is swept. A transient failure is retried by the sweep, the delay doubling
+# from 5 s up to EMAIL_RETRY_MAX_DELAY seconds, for EMAIL_RETRY_FOR_HOURS after the email was
+# written; a 5xx refusal is not retried.
+EMAIL_CLAIM_SECONDS = env.int("EMAIL_CLAIM_SECONDS", default=30)
+EMAIL_RETRY_MAX_DELAY = env.int("EMAIL_RETRY_MAX_DELAY", default=600)
+EMAIL_RETRY_FOR_HOURS = env.float("EMAIL_RETRY_FOR_HOURS", default=24)
+# /health says `degraded` while an email has waited longer than this, or while the worker's
+# heartbeat (written every WORKER_HEARTBEAT_INTERVAL seconds) is three beats late.
+NOTIFICATIONS_LATE_MINUTES = env.int("NOTIFICATIONS_LATE_MINUTES", default=5)
+WORKER_HEARTBEAT_INTERVAL = env.int("WORKER_HEARTBEAT_INTERVAL", default=30)
+# Redis: a task whose worker died unacknowledged is delivered again after this many seconds
+# (kombu's default, made explicit). Emails do not wait for it: their lease is swept sooner.
+CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
 
 # --- Events -------------------------------------------------------------------
 # How often Celery beat looks for events starting within EVENTS_REMINDER_LEAD_HOURS.

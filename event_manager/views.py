@@ -17,6 +17,9 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from notifications import heartbeat
+from notifications.selectors import outbox_attention
+
 OK, UNAVAILABLE, NOT_CONFIGURED = "ok", "unavailable", "not configured"
 HEALTH_CHECK_TIMEOUT = 1.0  # seconds, for each of the cache and broker probes
 AMQP_PORT, REDIS_PORT = 5672, 6379
@@ -78,9 +81,33 @@ def _broker() -> str:
     return OK
 
 
+def _outbox_problems() -> list[str]:
+    """Emails not sent NOTIFICATIONS_LATE_MINUTES after they were written, and failed ones the
+    sweep is retrying, in words (none: an empty list)."""
+    try:
+        outbox = outbox_attention()
+    except DatabaseError:
+        return ["Outbox: not readable."]
+    problems = []
+    if outbox.waiting:
+        problems.append(f"Outbox: {outbox.waiting} email(s) not sent after {outbox.late_minutes} minutes.")
+    if outbox.retrying:
+        problems.append(f"Outbox: {outbox.retrying} email(s) failed, to be retried.")
+    return problems
+
+
+def _worker_silence() -> float | None:
+    """Seconds since a worker's last heartbeat; None when none is recorded or the cache fails."""
+    try:
+        return heartbeat.silence()
+    except (redis.RedisError, DatabaseError, OSError, TypeError, ValueError):
+        return None
+
+
 class HealthView(APIView):
     """Each dependency's state; 503 only without the database, which the service cannot
-    work without. The cache and the broker degrade (README: fault policy)."""
+    work without. The cache and the broker degrade (README: fault policy), and so do
+    emails left waiting or failing, or a worker whose heartbeat stopped: `detail` says which."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
@@ -143,8 +170,15 @@ class HealthView(APIView):
         if database != OK:
             body.update(status=UNAVAILABLE, detail="Database unavailable.")
             return Response(body, status=503)
-        if UNAVAILABLE in (cache_state, broker):
+        problems = await sync_to_async(_outbox_problems)()
+        if broker == OK and cache_state == OK:  # else the outage explains a silent worker
+            silence = await sync_to_async(_worker_silence, thread_sensitive=cache_in_database)()
+            if heartbeat.is_late(silence):
+                problems.append(f"Worker: last heartbeat {silence:.0f} s ago.")
+        if UNAVAILABLE in (cache_state, broker) or problems:
             body["status"] = "degraded"
+        if problems:
+            body["detail"] = " ".join(problems)
         return Response(body)
 
 

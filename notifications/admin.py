@@ -1,16 +1,34 @@
 from django.contrib import admin, messages
+from django.utils import timezone
 
 from .forms import NotificationPreferenceForm
 from .models import FanOut, Notification, NotificationPreference, OutgoingEmail
+from .selectors import emails_failed, emails_waiting
 from .services import email_requeue, notification_mark_all_read
+
+
+class AttentionFilter(admin.SimpleListFilter):
+    """What the admin home's outbox banner links to: emails waiting too long, and recent failures."""
+
+    title = "needs attention"
+    parameter_name = "attention"
+
+    def lookups(self, request, model_admin):
+        return [("waiting", "Waiting too long"), ("failed", "Failed (last 7 days)")]
+
+    def queryset(self, request, queryset):
+        rows = {"waiting": emails_waiting, "failed": emails_failed}.get(self.value())
+        if rows is None:
+            return queryset
+        return queryset.filter(pk__in=rows(timezone.now()).values("pk"))
 
 
 @admin.register(OutgoingEmail)
 class OutgoingEmailAdmin(admin.ModelAdmin):
-    """The outbox: what was sent, what failed and why. Bodies are never stored."""
+    """The outbox: what was sent, what failed and why, what waits. Bodies are never stored."""
 
-    list_display = ("to_address", "kind", "status", "attempts", "created_at", "sent_at")
-    list_filter = ("status", "kind", "created_at")
+    list_display = ("to_address", "kind", "status", "attempts", "created_at", "sent_at", "next_attempt_at")
+    list_filter = (AttentionFilter, "status", "kind", "created_at")
     search_fields = ("to_address",)
     date_hierarchy = "created_at"
     list_select_related = ("user",)
@@ -24,7 +42,7 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Send again (pending or failed only)", permissions=["view"])
+    @admin.action(description="Send again (pending, failed or stranded only)", permissions=["view"])
     def send_again(self, request, queryset):
         queued = email_requeue(queryset)
         self.message_user(request, f"Queued {queued} email(s).", messages.SUCCESS)
@@ -120,7 +138,8 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
 
 @admin.register(FanOut)
 class FanOutAdmin(admin.ModelAdmin):
-    """Large notify_many calls the worker writes out; a PENDING one older than a minute is swept."""
+    """Large notify_many calls the worker writes out; the sweep queues again a PENDING one no broker
+    accepted (after 20 s) or whose task was lost (2 minutes after it was queued)."""
 
     list_display = ("kind", "recipients", "status", "created_at", "done_at")
     list_filter = ("status", "kind", "created_at")

@@ -25,9 +25,10 @@ def row_key(kind: str, recipient_id, dedupe_key: str | None) -> str | None:
     return key if len(key) <= 255 else f"{kind}:{recipient_id}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
 
 
-def write_rows(*, recipients, kind: Kind, context: dict, fields: dict, actor, dedupe_key, now, queued_at) -> list:
+def write_rows(*, recipients, kind: Kind, context: dict, fields: dict, actor, dedupe_key, now) -> list:
     """Write the in-app and outbox rows the recipients' preferences ask for; return the ids of
-    the PENDING emails written (rows whose dedupe key is taken are skipped)."""
+    the PENDING emails written (rows whose dedupe key is taken are skipped). No email is
+    queued yet (`queued_at` is set once a broker accepts its task)."""
     people, choices = _recipients_and_choices(recipients, kind)
     in_app = [(pk, row_key(kind.key, pk, dedupe_key)) for pk, _ in people if choices[pk].in_app]
     emails = [
@@ -43,7 +44,7 @@ def write_rows(*, recipients, kind: Kind, context: dict, fields: dict, actor, de
     ]
     writer = _PostgresWriter if connection.vendor == "postgresql" else _OrmWriter
     writer.notifications(in_app, kind=kind.key, actor=actor, now=now, **fields)
-    return writer.emails(emails, kind=kind.key, context=context, now=now, queued_at=queued_at)
+    return writer.emails(emails, kind=kind.key, context=context, now=now)
 
 
 def _recipients_and_choices(recipients, kind: Kind) -> tuple[list, dict]:
@@ -86,7 +87,7 @@ class _OrmWriter:
         Notification.objects.bulk_create(_without_existing(Notification, objects), batch_size=BATCH_SIZE)
 
     @staticmethod
-    def emails(rows, *, kind, context, now, queued_at) -> list:
+    def emails(rows, *, kind, context, now) -> list:
         """Insert; return the ids of the PENDING rows inserted (to queue)."""
         objects = [
             OutgoingEmail(
@@ -97,7 +98,6 @@ class _OrmWriter:
                 context=context,
                 dedupe_key=key,
                 status=status,
-                queued_at=queued_at if status == EmailStatus.PENDING else None,
             )
             for email_id, pk, address, key, status in rows
         ]
@@ -145,24 +145,23 @@ class _PostgresWriter:
             cursor.execute(sql, [kind, title, body, link, getattr(actor, "pk", actor), now, pks, keys])
 
     @classmethod
-    def emails(cls, rows, *, kind, context, now, queued_at) -> list:
+    def emails(cls, rows, *, kind, context, now) -> list:
         if not rows:
             return []
         pk_type = get_user_model()._meta.pk.db_type(connection)
         columns = cls._columns(
             OutgoingEmail,
             *("id", "user", "to_address", "kind", "context", "dedupe_key", "status"),
-            *("attempts", "last_error", "queued_at", "created_at"),
+            *("attempts", "last_error", "created_at"),
         )
         sql = (
             f"INSERT INTO {connection.ops.quote_name(OutgoingEmail._meta.db_table)} ({columns}) "  # noqa: S608 - names from _meta
-            f"SELECT r.id, r.pk, r.address, %s, %s::jsonb, r.key, r.status, 0, '', "
-            f"CASE WHEN r.status = %s THEN %s::timestamptz END, %s "
+            f"SELECT r.id, r.pk, r.address, %s, %s::jsonb, r.key, r.status, 0, '', %s "
             f"FROM unnest(%s::uuid[], %s::{pk_type}[], %s::text[], %s::text[], %s::text[]) "
             f"AS r(id, pk, address, key, status) ON CONFLICT DO NOTHING RETURNING id, status"
         )
         ids, pks, addresses, keys, statuses = (list(column) for column in zip(*rows, strict=True))
-        params = [kind, json.dumps(context), EmailStatus.PENDING, queued_at, now, ids, pks, addresses, keys, statuses]
+        params = [kind, json.dumps(context), now, ids, pks, addresses, keys, statuses]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return [email_id for email_id, status in cursor.fetchall() if status == EmailStatus.PENDING]

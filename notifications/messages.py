@@ -53,8 +53,14 @@ def render_parts(email, kind: Kind) -> tuple[str, str, str]:
     return subject, render_to_string(f"{template}.txt", context), render_to_string(f"{template}.html", context)
 
 
+def message_id(email) -> str:
+    """The same `Message-ID` at every attempt, so a receiving system can drop a repeat."""
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(" >") or "localhost"
+    return f"<{email.pk}@{domain}>"
+
+
 def build_message(email) -> EmailMultiAlternatives:
-    """The multipart (text + HTML) message for an OutgoingEmail row."""
+    """The multipart (text + HTML) message for an OutgoingEmail row, with its stable Message-ID."""
     if email.kind == DIGEST_KIND:
         subject, text, html = render_digest(email)
         attachments = []
@@ -62,7 +68,9 @@ def build_message(email) -> EmailMultiAlternatives:
         kind = get_kind(email.kind)
         subject, text, html = render_parts(email, kind)
         attachments = kind.attachments(email) if kind.attachments else []
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[email.to_address])
+    message = EmailMultiAlternatives(
+        subject=subject, body=text, to=[email.to_address], headers={"Message-ID": message_id(email)}
+    )
     message.attach_alternative(html, "text/html")
     for filename, content, mimetype in attachments:
         message.attach(filename, content, mimetype)

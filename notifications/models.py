@@ -8,6 +8,7 @@ from .registry import DIGEST_CHOICES, IMMEDIATELY
 
 class EmailStatus(models.TextChoices):
     PENDING = "PENDING", "Pending"
+    SENDING = "SENDING", "Being sent"
     SENT = "SENT", "Sent"
     FAILED = "FAILED", "Failed"
     HELD = "HELD", "Held for the daily digest"
@@ -18,12 +19,14 @@ class OutgoingEmail(models.Model):
     """One email the service has to send: a row of the transactional outbox.
 
     Created in the same transaction as the change that calls for it; a task
-    delivers it after commit (and a periodic sweep retries what is left
-    PENDING). Delivering an email already SENT does nothing, so a retried or
-    duplicated task never mails the same message twice; `dedupe_key` makes a
-    repeated `notify` for the same thing create no second row. The body is
-    rendered at delivery time and never stored (it may hold a token): `context`
-    holds only JSON values the kind's templates need, never a secret.
+    delivers it after commit, and a periodic sweep queues again what no task
+    holds (never queued, stranded by a crash, or due for a retry). A task
+    claims the row (SENDING, with a short lease) before sending, so one worker
+    at a time sends it, and delivering an email already SENT does nothing;
+    `dedupe_key` makes a repeated `notify` for the same thing create no second
+    row. The body is rendered at delivery time and never stored (it may hold a
+    token): `context` holds only JSON values the kind's templates need, never a
+    secret.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -41,7 +44,20 @@ class OutgoingEmail(models.Model):
     digest = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="items", help_text="The digest email."
     )
-    queued_at = models.DateTimeField(null=True, blank=True, help_text="When a task was last handed to the broker.")
+    queued_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the broker last accepted a task for it (empty: none ever did)."
+    )
+    claim = models.UUIDField(
+        null=True, blank=True, editable=False, help_text="The delivery that holds it while SENDING."
+    )
+    claimed_until = models.DateTimeField(
+        null=True, blank=True, help_text="End of the sending worker's lease: a SENDING email past it was stranded."
+    )
+    next_attempt_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the sweep tries a FAILED email again; empty: never by itself (refused, or out of time).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 

@@ -1,8 +1,15 @@
-"""Reads of in-app notifications."""
+"""Reads of in-app notifications, and of the outbox for operators."""
 
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.utils import timezone
 
-from .models import Notification
+from .models import EmailStatus, Notification, OutgoingEmail
+
+FAILED_SHOWN_FOR = timedelta(days=7)  # failed emails older than this no longer call for attention
 
 
 def notification_list(*, recipient) -> QuerySet:
@@ -15,3 +22,38 @@ def notification_list(*, recipient) -> QuerySet:
 
 def notification_unread_count(*, recipient) -> int:
     return Notification.objects.filter(recipient=recipient, read_at__isnull=True).count()
+
+
+@dataclass(frozen=True)
+class OutboxAttention:
+    """Emails an operator should hear about."""
+
+    waiting: int  # not sent NOTIFICATIONS_LATE_MINUTES after they were written (PENDING or SENDING)
+    retrying: int  # FAILED, with a retry the sweep will make
+    failed: int  # FAILED in the last FAILED_SHOWN_FOR, retried or not
+
+    @property
+    def late_minutes(self) -> int:
+        return settings.NOTIFICATIONS_LATE_MINUTES
+
+
+def emails_waiting(now) -> QuerySet:
+    late = now - timedelta(minutes=settings.NOTIFICATIONS_LATE_MINUTES)
+    return OutgoingEmail.objects.filter(status__in=[EmailStatus.PENDING, EmailStatus.SENDING], created_at__lt=late)
+
+
+def emails_failed(now) -> QuerySet:
+    return OutgoingEmail.objects.filter(status=EmailStatus.FAILED, created_at__gte=now - FAILED_SHOWN_FOR)
+
+
+def outbox_attention(*, now=None) -> OutboxAttention:
+    """Three COUNTs, each on the (status, created_at) index."""
+    now = now or timezone.now()
+    retry_window = now - timedelta(hours=settings.EMAIL_RETRY_FOR_HOURS)
+    return OutboxAttention(
+        waiting=emails_waiting(now).count(),
+        retrying=OutgoingEmail.objects.filter(
+            status=EmailStatus.FAILED, created_at__gte=retry_window, next_attempt_at__isnull=False
+        ).count(),
+        failed=emails_failed(now).count(),
+    )

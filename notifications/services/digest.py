@@ -48,7 +48,6 @@ def _digest_one(*, user_id, now) -> int:
         kind=DIGEST_KIND,
         context={"items": len(held)},
         dedupe_key=f"{DIGEST_KIND}:{user_id}:{now.date().isoformat()}",
-        queued_at=now,
     )
     if digest is None:
         return 0

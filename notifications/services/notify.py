@@ -89,7 +89,6 @@ def notify(
             context=context,
             dedupe_key=row_key(kind, recipient.pk, dedupe_key),
             status=EmailStatus.HELD if held else EmailStatus.PENDING,
-            queued_at=None if held else timezone.now(),
         )
         if email is not None and not held:
             transaction.on_commit(partial(enqueue_emails, [email.pk]))
@@ -127,7 +126,6 @@ def notify_many(
             dedupe_key=dedupe_key or "",
             recipient_ids=[str(pk) for pk in ids],
             recipients=len(ids),
-            queued_at=now,
         )
         transaction.on_commit(partial(enqueue_fanout, fanout.pk))
         return len(ids)
@@ -140,7 +138,6 @@ def notify_many(
         actor=actor,
         dedupe_key=dedupe_key,
         now=now,
-        queued_at=now if inline else None,
     )
     if pending and inline:
         transaction.on_commit(partial(enqueue_emails, pending))
@@ -179,7 +176,6 @@ def fanout_expand(*, fanout_id) -> int:
             actor=fanout.actor_id,
             dedupe_key=fanout.dedupe_key or f"fanout:{fanout.pk}",
             now=now,
-            queued_at=now,
         )
     fanout.status, fanout.done_at = FanOutStatus.DONE, now
     fanout.save(update_fields=["status", "done_at"])
