@@ -155,25 +155,28 @@ def _driver_timestamps(cursor) -> None:
     cursor.cursor.adapters.register_loader(oid, adapters.get_loader(oid, psycopg.pq.Format.TEXT))
 
 
-def _rows(user, clauses, params, tail, tail_params) -> list[Event]:
+def _rows(user, clauses, params, tail, tail_params, *, page: tuple[str, list] | None = None) -> list[Event]:
     """Events with the caller's registration (`my_registration_*`, `my_waitlist_rank`), the
     waiting list's length and the two people's nicknames; no query per row. Built from the
-    cursor's rows directly (`Event.from_db`): a RawQuerySet cost 0.3 ms a page more."""
+    cursor's rows directly (`Event.from_db`): a RawQuerySet cost 0.3 ms a page more.
+    `page`: a `page (id, seg, starts_at)` CTE (and its parameters) the events are joined to."""
+    prefix, prefix_params = page or ("", [])
+    source = f"page p JOIN {_EVENT} e ON e.id = p.id" if page else f"{_EVENT} e"
     live, live_params = _in(LIVE_STATUSES)
     waiting = str(RegistrationStatus.WAITLISTED)
-    sql = f"""
+    sql = f"""{prefix}
         SELECT {_COLUMNS}, cb.nickname, rb.nickname, m.id, m.status, m.created_at,
                (SELECT COUNT(*) FROM {_REGISTRATION} w WHERE w.event_id = e.id AND w.status = %s),
                (SELECT COUNT(*) FROM {_REGISTRATION} a
                  WHERE a.event_id = e.id AND a.status = %s AND a.waitlist_position <= m.waitlist_position)
-          FROM {_EVENT} e
+          FROM {source}
           LEFT JOIN {_USER} cb ON cb.id = e.created_by_id
           LEFT JOIN {_USER} rb ON rb.id = e.reviewed_by_id
           LEFT JOIN {_REGISTRATION} m ON m.event_id = e.id AND m.user_id = %s AND m.status IN ({live})
           {_where_sql(clauses)} {tail}"""  # noqa: S608 - no input in the text
     with connection.cursor() as cursor:
         _driver_timestamps(cursor)
-        cursor.execute(sql, [waiting, waiting, _uuid(user.pk), *live_params, *params, *tail_params])
+        cursor.execute(sql, [*prefix_params, waiting, waiting, _uuid(user.pk), *live_params, *params, *tail_params])
         rows = cursor.fetchall()
     events = []
     for row in rows:
@@ -201,18 +204,46 @@ def _aware(value):
     return value if value is None or timezone.is_aware(value) else timezone.make_aware(value, UTC)
 
 
+# The list's order in three parts, each walking the starts_at index: events running now
+# (begun, not ended: few), those not begun (soonest first), then past ones (latest first).
+# Only the ids, part and start of the rows up to the page's end are read and sorted; the
+# page's 20 full rows are joined afterwards. Sorting every visible event's full row to
+# take 20 cost PostgreSQL ~15 ms at 10,000 events.
+_PARTS = (
+    ("e.starts_at < %s AND e.ends_at >= %s", "ASC", 2),
+    ("e.starts_at >= %s", "ASC", 1),
+    ("e.starts_at < %s AND e.ends_at < %s", "DESC", 2),  # the first, implied, bounds the index walk
+)
+_PAGE_ORDER = "ORDER BY {p}seg, CASE WHEN {p}seg < 2 THEN {p}starts_at END, {p}starts_at DESC, {p}id"
+
+
+def _page(clauses, params, skip: int, limit: int) -> tuple[str, list]:
+    now, end = _moment(timezone.now()), skip + limit
+    parts, part_params = [], []
+    for number, (condition, direction, moments) in enumerate(_PARTS):
+        where = " AND ".join([condition, *clauses])
+        parts.append(
+            f"SELECT * FROM (SELECT e.id, {number} AS seg, e.starts_at FROM {_EVENT} e WHERE {where} "  # noqa: S608 - no input in the text
+            f"ORDER BY e.starts_at {direction}, e.id LIMIT %s) part{number}"
+        )
+        part_params += [now] * moments + params + [end]
+    union = " UNION ALL ".join(parts)
+    sql = f"WITH page AS (SELECT id, seg, starts_at FROM ({union}) parts {_PAGE_ORDER.format(p='')} LIMIT %s OFFSET %s)"  # noqa: S608 - no input in the text
+    return sql, [*part_params, limit, skip]
+
+
 def event_list(*, user, filters: dict | None = None, skip: int = 0, limit: int | None = None) -> list[Event]:
     """The events the user may see (`limit` of them from `skip`, or all), upcoming first
     (soonest first), then past ones (latest first)."""
     clauses, params = _where(user, filters or {})
+    if limit is not None:
+        return _rows(user, [], [], _PAGE_ORDER.format(p="p."), [], page=_page(clauses, params, skip, limit))
     now = _moment(timezone.now())
     order = (
         "ORDER BY CASE WHEN e.ends_at < %s THEN 1 ELSE 0 END,"
         " CASE WHEN e.ends_at >= %s THEN e.starts_at END ASC NULLS LAST, e.starts_at DESC, e.id ASC"
     )
-    if limit is None:
-        return _rows(user, clauses, params, order, [now, now])
-    return _rows(user, clauses, params, f"{order} LIMIT %s OFFSET %s", [now, now, limit, skip])
+    return _rows(user, clauses, params, order, [now, now])
 
 
 def event_get(*, user, event_id) -> Event | None:
