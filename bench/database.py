@@ -225,6 +225,11 @@ def churn(db: Database, rows: int) -> None:
         conn.execute("DELETE FROM users_user WHERE email LIKE 'bench.churn.%%'")
 
 
+def autovacuum_on(db: Database) -> bool:
+    with psycopg.connect(db.conninfo, connect_timeout=5) as conn:
+        return conn.execute("SHOW autovacuum").fetchone()[0] == "on"
+
+
 def wait_for_autovacuum(db: Database, since: float, timeout: float) -> float | None:
     """Seconds until autovacuum had vacuumed the users table after the wall time `since`
     (a Unix time); None if it had not within `timeout`."""
@@ -238,6 +243,12 @@ def wait_for_autovacuum(db: Database, since: float, timeout: float) -> float | N
                 return float(last) - since
             time.sleep(2)
     return None
+
+
+def vacuum_users(db: Database) -> None:
+    """What autovacuum does to the users table (a plain VACUUM: no lock against the readers)."""
+    with psycopg.connect(db.conninfo, autocommit=True, connect_timeout=5) as conn:
+        conn.execute("VACUUM users_user")
 
 
 def vacuum_analyze(db: Database) -> None:
