@@ -5,8 +5,10 @@ from . import services
 from .models import User
 
 LOCKED = (
-    "This account is locked after too many failed logins. Ask an admin to unlock it "
-    "(the Unlock action in Users), then log in again."
+    "This account is locked after too many failed logins. To get back in, choose a new password "
+    "with \u201cForgotten your password or username?\u201d below (or the link in the email we sent): "
+    "a new password unlocks the account. Otherwise the lock lifts by itself after the cool-off "
+    "(if one is set), or another admin can unlock it (the Unlock action in Users)."
 )
 NOT_VERIFIED = (
     "This account's email address is not verified yet. Open the link in the verification "

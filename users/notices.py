@@ -19,6 +19,7 @@ EMAIL_CHANGED_NOTICE = "users.email_changed_notice"
 PASSWORD_CHANGED = "users.password_changed"
 PROFESSIONAL_GRANTED = "users.professional_granted"
 ACCOUNT_CLOSED = "users.account_closed"
+ACCOUNT_LOCKED = "users.account_locked"
 
 
 def verification_url(user) -> str:
@@ -103,6 +104,22 @@ def register_kinds() -> None:
             "A notice when your password changes.",
             "Your Event Manager password was changed",
             "Every session was logged out. If you did not do this, reset your password at once.",
+        )
+    )
+    register(
+        _security(
+            ACCOUNT_LOCKED,
+            "Account locked",
+            "A notice when wrong passwords lock your account, with the way back in.",
+            "Your Event Manager account is locked",
+            "After {{ attempts }} wrong password{{ attempts|pluralize }} in a row, logging in to your account is "
+            "refused {% if cooloff_minutes %}for the next {{ cooloff_minutes }} minute{{ cooloff_minutes|pluralize }}"
+            "{% else %}until you reset your password or an administrator unlocks it{% endif %}. "
+            "To get back in now, choose a new password with the link in the email we sent you (or ask for a "
+            'new one: "Forgot your password?" on the login page, POST /password-reset in the API); the new '
+            "password unlocks the account. If the wrong passwords were not yours, someone may be guessing "
+            "yours: choose a new, strong one.",
+            render=_password_reset_context,
         )
     )
     register(

@@ -1,4 +1,5 @@
-"""Lockout: the budget of MAX_LOGIN_ATTEMPTS holds under concurrency; cool-off; unlock."""
+"""Lockout: the budget of MAX_LOGIN_ATTEMPTS holds under concurrency, and concurrent right
+passwords all get in; the notice; cool-off; unlock."""
 
 import threading
 import time
@@ -11,6 +12,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from tests.factories import PASSWORD, UserFactory
+from tests.servers import SERVERS
 from users.models import User
 from users.services import AccountLocked, InvalidCredentials, user_login
 
@@ -99,6 +101,44 @@ def test_sixteen_wrong_passwords_at_once_check_exactly_max_attempts(settings, mo
     assert hasher.total == max_attempts
 
 
+# PostgreSQL only, as above. Issue 18: with the attempt counted before the check and the
+# checks off the event loop, more right passwords in flight than MAX_LOGIN_ATTEMPTS used to
+# get "Account locked" for an account that was not locked. A slow hash keeps them in flight.
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("server", sorted(SERVERS))
+def test_sixteen_right_passwords_at_once_all_get_in(settings, monkeypatch, server):
+    settings.MAX_LOGIN_ATTEMPTS = 3
+    settings.AUTH_THROTTLE_RATE = None
+    user = UserFactory()
+    verify = MD5PasswordHasher.verify
+    monkeypatch.setattr(MD5PasswordHasher, "verify", lambda *args: time.sleep(0.02) or verify(*args))
+    barrier = threading.Barrier(AT_ONCE)
+    statuses, errors = [], []
+
+    def log_in():
+        try:
+            client = SERVERS[server]()
+            barrier.wait(timeout=10)
+            response = client.post("/login/", {"username": user.email, "password": PASSWORD})
+            statuses.append((response.status_code, response.json().get("detail")))
+        except Exception as exc:  # reported by the assertion below
+            errors.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=log_in) for _ in range(AT_ONCE)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert statuses == [(200, None)] * AT_ONCE
+    fresh = User.objects.get(pk=user.pk)
+    assert (fresh.is_locked, fresh.failed_login_attempts) == (False, 0)
+
+
 def test_a_locked_account_never_checks_the_password(locked_user, monkeypatch):
     hasher = CountingHasher(monkeypatch)
     for password in (PASSWORD, WRONG_PASSWORD):
@@ -150,3 +190,24 @@ def test_after_the_cooloff_a_wrong_password_counts_from_one(settings):
         user_login(email=user.email, password=WRONG_PASSWORD)
     fresh = User.objects.get(pk=user.pk)
     assert (fresh.is_locked, fresh.failed_login_attempts) == (False, 1)
+
+
+def test_the_logins_metric_counts_each_outcome(settings):
+    from users.services.login import LOGINS
+
+    settings.MAX_LOGIN_ATTEMPTS = 2
+    user = UserFactory()
+
+    def counts():
+        return {outcome: LOGINS.labels(outcome=outcome)._value.get() for outcome in ("ok", "failed", "locked")}
+
+    before = counts()
+    user_login(email=user.email, password=PASSWORD)
+    for password in (WRONG_PASSWORD, WRONG_PASSWORD, PASSWORD):  # failed, the one that locks, refused
+        with pytest.raises((InvalidCredentials, AccountLocked)):
+            user_login(email=user.email, password=password)
+    with pytest.raises(InvalidCredentials):
+        user_login(email="nobody@example.com", password=PASSWORD)
+
+    after = counts()
+    assert {outcome: after[outcome] - before[outcome] for outcome in after} == {"ok": 1, "failed": 2, "locked": 2}

@@ -8,72 +8,118 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import F
 from django.utils import timezone
 
 from audit.services import audit_record
+from core import metrics
+from notifications.services import notify
 
 from ..models import User
+from ..notices import ACCOUNT_LOCKED
 from .errors import AccountLocked, EmailNotVerified, InvalidCredentials
 from .sessions import end_all_sessions
+
+LOGINS = metrics.counter("event_manager_logins_total", "Logins by outcome.", ["outcome"])
+
+# The outcomes of one attempt, and the metric's label for each.
+OK, FAILED, UNVERIFIED, LOCKING, LOCKED = "ok", "failed", "unverified", "locking", "locked"
+OUTCOME_LABEL = {OK: "ok", FAILED: "failed", UNVERIFIED: "failed", LOCKING: "locked", LOCKED: "locked"}
 
 
 def user_login(*, email: str, password: str) -> User:
     """Check credentials and apply the lockout rule; return the user or raise.
 
-    The check and the count are one atomic step: an attempt is *reserved* by one
-    conditional UPDATE (`failed_login_attempts + 1 WHERE NOT is_locked AND
-    failed_login_attempts < MAX_LOGIN_ATTEMPTS`) before the password is checked,
-    so however many wrong passwords arrive at once, at most MAX_LOGIN_ATTEMPTS of
-    them are ever checked. A right password gives the attempt back (count reset).
-    With LOCKOUT_COOLOFF_MINUTES set, a lock older than that is lifted by the
-    next attempt. An unknown email and a locked account still hash the password,
-    so response time tells neither which emails are registered nor which are locked.
+    An attempt is counted by one conditional UPDATE (`failed_login_attempts + 1
+    WHERE NOT is_locked AND failed_login_attempts < MAX_LOGIN_ATTEMPTS`) before the
+    password is checked, and its outcome is written in the same transaction: the
+    row stays locked meanwhile, so attempts on one account are checked one after
+    the other. However many wrong passwords arrive at once, at most
+    MAX_LOGIN_ATTEMPTS are checked; however many right ones, each is checked and
+    succeeds; only a locked account is told it is. A right password resets the
+    count. A lock from failed logins lifts with the next attempt once
+    LOCKOUT_COOLOFF_MINUTES have passed (0: never by itself). An unknown email and
+    a locked account still hash the password, so response time tells neither which
+    emails are registered nor which are locked.
     """
     user = User.objects.by_email(email).filter(closed_at__isnull=True).first()
-    if user is None:
-        User().set_password(password)
-        raise InvalidCredentials()
-    if not _reserve_attempt(user):
-        User().set_password(password)
-        raise AccountLocked()
-    if not user.check_password(password):
-        _lock_if_spent(user)
-        raise InvalidCredentials()
-    now = timezone.now()
-    if not user.email_verified:
-        User.objects.filter(pk=user.pk).update(failed_login_attempts=0)
+    outcome = _attempt(user, password) if user is not None else FAILED
+    LOGINS.labels(outcome=OUTCOME_LABEL[outcome]).inc()
+    if outcome == OK:
+        return user
+    if user is None or outcome == LOCKED:
+        User().set_password(password)  # the time a password check would have taken
+    if outcome == UNVERIFIED:
         raise EmailNotVerified()
-    User.objects.filter(pk=user.pk).update(failed_login_attempts=0, last_login_at=now)
-    user.failed_login_attempts, user.last_login_at, user.is_locked = 0, now, False
-    return user
+    if outcome == LOCKED:
+        raise AccountLocked()
+    raise InvalidCredentials()  # a wrong password, the one that locks included
 
 
 def _max_attempts() -> int:
     return max(settings.MAX_LOGIN_ATTEMPTS, 1)
 
 
-def _reserve_attempt(user: User) -> bool:
-    """One conditional UPDATE: count this attempt if the budget allows; False when locked."""
-    budget = Q(is_locked=False, failed_login_attempts__lt=_max_attempts())
-    cooloff = settings.LOCKOUT_COOLOFF_MINUTES
-    if not cooloff:
-        return bool(
-            User.objects.filter(budget, pk=user.pk).update(failed_login_attempts=F("failed_login_attempts") + 1)
-        )
-    expired = Q(is_locked=True, locked_at__lte=timezone.now() - timedelta(minutes=cooloff))
-    return bool(
-        User.objects.filter(budget | expired, pk=user.pk).update(
-            failed_login_attempts=Case(When(is_locked=True, then=Value(1)), default=F("failed_login_attempts") + 1),
-            is_locked=False,
-            locked_at=None,
-        )
-    )
-
-
 @transaction.atomic
-def _lock_if_spent(user: User) -> None:
-    """After a wrong password: lock once the budget is spent (and end the sessions)."""
+def _attempt(user: User, password: str) -> str:
+    """One attempt, counted and resolved in one transaction: LOCKED is refused unchecked,
+    LOCKING is the wrong password that spent the budget."""
+    if not _reserve_attempt(user):
+        return LOCKED
+    user.refresh_from_db(fields=["password", "email_verified"])  # as it is now that the row is ours
+    if not user.check_password(password):
+        return LOCKING if _lock_if_spent(user) else FAILED
+    if not user.email_verified:
+        User.objects.filter(pk=user.pk).update(failed_login_attempts=0)
+        return UNVERIFIED
+    now = timezone.now()
+    User.objects.filter(pk=user.pk).update(failed_login_attempts=0, last_login_at=now)
+    user.failed_login_attempts, user.last_login_at, user.is_locked, user.locked_at = 0, now, False, None
+    return OK
+
+
+def _reserve_attempt(user: User) -> bool:
+    """Count this attempt if the budget allows; False when the account is locked.
+
+    The UPDATE takes the row's lock until the transaction ends, so another attempt
+    on this account waits here until this one's outcome is written."""
+    if _take_attempt(user):
+        return True
+    if _lift_expired_lock(user):
+        return _take_attempt(user)
+    _lock_if_spent(user)  # a budget spent without a lock (MAX_LOGIN_ATTEMPTS lowered since): lock it now
+    return False
+
+
+def _take_attempt(user: User) -> bool:
+    budget = User.objects.filter(pk=user.pk, is_locked=False, failed_login_attempts__lt=_max_attempts())
+    return bool(budget.update(failed_login_attempts=F("failed_login_attempts") + 1))
+
+
+def _lift_expired_lock(user: User) -> bool:
+    """With LOCKOUT_COOLOFF_MINUTES set, lift a lock from failed logins that is that old
+    (a lock by staff has no failed attempts: it waits for staff or a reset)."""
+    cooloff = settings.LOCKOUT_COOLOFF_MINUTES
+    if cooloff <= 0:
+        return False
+    now = timezone.now()
+    lifted = User.objects.filter(
+        pk=user.pk, is_locked=True, failed_login_attempts__gt=0, locked_at__lte=now - timedelta(minutes=cooloff)
+    ).update(is_locked=False, locked_at=None, failed_login_attempts=0, updated_at=now)
+    if lifted:
+        audit_record(
+            actor=None,
+            action="user.unlocked_after_cooloff",
+            target=user,
+            changes={"is_locked": [True, False]},
+            note=f"LOCKOUT_COOLOFF_MINUTES={cooloff}",
+        )
+    return bool(lifted)
+
+
+def _lock_if_spent(user: User) -> bool:
+    """After a wrong password: lock once the budget is spent, end the sessions and tell
+    the owner how to get back in. True when this call locked the account."""
     now = timezone.now()
     locked = User.objects.filter(pk=user.pk, is_locked=False, failed_login_attempts__gte=_max_attempts()).update(
         is_locked=True, locked_at=now, updated_at=now
@@ -87,3 +133,9 @@ def _lock_if_spent(user: User) -> None:
             changes={"is_locked": [False, True]},
             note=f"{_max_attempts()} failed logins",
         )
+        notify(
+            recipient=user,
+            kind=ACCOUNT_LOCKED,
+            context={"attempts": _max_attempts(), "cooloff_minutes": max(settings.LOCKOUT_COOLOFF_MINUTES, 0)},
+        )
+    return bool(locked)

@@ -132,11 +132,14 @@ def user_lock(*, user: User, actor: User | None = None) -> bool:
     if actor is not None:
         user_check_can_manage(actor=actor, user=user)
     now = timezone.now()
-    changed = User.objects.filter(pk=user.pk, is_locked=False).update(is_locked=True, locked_at=now, updated_at=now)
+    # No failed attempts on a lock by staff: LOCKOUT_COOLOFF_MINUTES lifts only those from failed logins.
+    changed = User.objects.filter(pk=user.pk, is_locked=False).update(
+        is_locked=True, locked_at=now, failed_login_attempts=0, updated_at=now
+    )
     if changed:
         end_all_sessions(user, reason="locked")
         audit_record(actor=actor, action="user.locked", target=user, changes={"is_locked": [False, True]})
-    user.refresh_from_db(fields=["is_locked", "locked_at", "updated_at"])
+    user.refresh_from_db(fields=["is_locked", "locked_at", "failed_login_attempts", "updated_at"])
     return bool(changed)
 
 
