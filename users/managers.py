@@ -1,6 +1,8 @@
 """`UserManager`: the `_create_user` → `create_user` / `create_superuser` chain."""
 
 from django.contrib.auth.base_user import BaseUserManager
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 
@@ -19,6 +21,16 @@ class UserQuerySet(models.QuerySet):
         if key is None:
             return self.none()
         return self.alias(email_lower=Lower("email")).filter(email_lower=key)
+
+
+def _validate_password(password: str, user) -> None:
+    """AUTH_PASSWORD_VALIDATORS, which Django's createsuperuser skips with --noinput."""
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError(
+            {"password": [f"The password is refused: {message}" for message in exc.messages]}
+        ) from None
 
 
 class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
@@ -40,19 +52,21 @@ class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
                 return nickname
         raise RuntimeError("Could not generate a unique nickname")
 
-    def _create_user(self, email, password, **extra_fields):
+    def _create_user(self, email, password, *, validate=False, **extra_fields):
         if not email:
             raise ValueError("An email address is required")
         if not extra_fields.get("nickname"):
             extra_fields["nickname"] = self.unique_nickname()
         user = self.model(email=self.normalize_email(email), **extra_fields)
-        user.set_password(password)
         user.full_clean(exclude=["password"])
+        if validate and password is not None:
+            _validate_password(password, user)
+        user.set_password(password)
         user.save(using=self._db)
         return user
 
     def create_user(self, email, password=None, **extra_fields):
-        """A new member: ANONYMOUS until the email is verified."""
+        """A new member: ANONYMOUS until the email is verified (None: an unusable password)."""
         from .models import Role
 
         extra_fields.setdefault("role", Role.ANONYMOUS)
@@ -60,11 +74,12 @@ class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
         return self._create_user(email, password, **extra_fields)
 
     def create_superuser(self, email, password=None, **extra_fields):
-        """An ADMIN with a verified email (what `manage.py createsuperuser` makes)."""
+        """An ADMIN with a verified email (what `manage.py createsuperuser` makes). The
+        password must pass AUTH_PASSWORD_VALIDATORS: a ValidationError naming it otherwise."""
         from .models import Role
 
         extra_fields.pop("is_staff", None)
         extra_fields.pop("is_superuser", None)
         extra_fields["role"] = Role.ADMIN
         extra_fields["email_verified"] = True
-        return self._create_user(email, password, **extra_fields)
+        return self._create_user(email, password, validate=True, **extra_fields)

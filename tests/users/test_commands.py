@@ -140,6 +140,18 @@ def test_createsuperuser_refuses_invalid_email(superuser_password):
     assert not User.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("password", "why"),
+    [("...", "too short"), ("password123", "too common"), ("84736291045", "entirely numeric"), ("boss.example", "")],
+)
+def test_createsuperuser_noinput_refuses_a_password_the_validators_refuse(monkeypatch, password, why):
+    """Django skips AUTH_PASSWORD_VALIDATORS with --noinput; the manager does not."""
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", password)
+    with pytest.raises(CommandError, match=f"The password is refused: .*{why}"):
+        run("createsuperuser", "--noinput", "--email", "boss@example.com")
+    assert not User.objects.exists()
+
+
 # --- create_demo_admin ----------------------------------------------------------------
 
 
