@@ -12,6 +12,7 @@ from datetime import UTC, timedelta
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Subquery, Value, When
+from django.db.models.base import ModelState
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -133,12 +134,19 @@ def _converters(vendor: str) -> list[tuple[int, list]]:
 
 
 def _event(row) -> Event:
-    """An Event from the first columns of `row` (the `_COLUMNS`), converted like the ORM's."""
+    """An Event from the first columns of `row` (the `_COLUMNS`), converted like the ORM's,
+    as `Event.from_db` would make it."""
     values = list(row[: len(_NAMES)])
     for index, functions in _converters(connection.vendor):
         for function in functions:
             values[index] = function(values[index], None, connection)
-    return Event.from_db(connection.alias, _NAMES, values)
+    # What Model.from_db makes, without __init__'s per-field descriptor walk (every
+    # concrete field is loaded, none deferred): 0.1 ms less a page of 20.
+    event = Event.__new__(Event)
+    event.__dict__.update(zip(_NAMES, values, strict=True))
+    event._state = ModelState()
+    event._state.adding, event._state.db = False, connection.alias
+    return event
 
 
 def _driver_timestamps(cursor) -> None:
@@ -156,10 +164,15 @@ def _driver_timestamps(cursor) -> None:
 
 
 def _rows(user, clauses, params, tail, tail_params, *, page: tuple[str, list] | None = None) -> list[Event]:
+    return _read(user, clauses, params, tail, tail_params, page=page)[0]
+
+
+def _read(user, clauses, params, tail, tail_params, *, page=None, total=False) -> tuple[list[Event], int | None]:
     """Events with the caller's registration (`my_registration_*`, `my_waitlist_rank`), the
     waiting list's length and the two people's nicknames; no query per row. Built from the
     cursor's rows directly (`Event.from_db`): a RawQuerySet cost 0.3 ms a page more.
-    `page`: a `page (id, seg, starts_at)` CTE (and its parameters) the events are joined to."""
+    `page`: a `page (id, seg, starts_at)` CTE (and its parameters) the events are joined to;
+    with `total`, it also has a `total (n)` CTE, read back as each row's last column."""
     prefix, prefix_params = page or ("", [])
     source = f"page p JOIN {_EVENT} e ON e.id = p.id" if page else f"{_EVENT} e"
     live, live_params = _in(LIVE_STATUSES)
@@ -169,6 +182,7 @@ def _rows(user, clauses, params, tail, tail_params, *, page: tuple[str, list] | 
                (SELECT COUNT(*) FROM {_REGISTRATION} w WHERE w.event_id = e.id AND w.status = %s),
                (SELECT COUNT(*) FROM {_REGISTRATION} a
                  WHERE a.event_id = e.id AND a.status = %s AND a.waitlist_position <= m.waitlist_position)
+               {", (SELECT n FROM total)" if total else ""}
           FROM {source}
           LEFT JOIN {_USER} cb ON cb.id = e.created_by_id
           LEFT JOIN {_USER} rb ON rb.id = e.reviewed_by_id
@@ -189,12 +203,12 @@ def _rows(user, clauses, params, tail, tail_params, *, page: tuple[str, list] | 
             created_at,
             event.waitlist_count,
             event.my_waitlist_rank,
-        ) = row[len(_NAMES) :]
+        ) = row[len(_NAMES) : len(_NAMES) + 7]
         if event.my_registration_status is not None:
             event.my_registration_id = uuid.UUID(str(mine))
             event.my_registration_created_at = _aware(created_at)
         events.append(event)
-    return events
+    return events, (rows[0][-1] if total and rows else None)
 
 
 def _aware(value):
@@ -230,6 +244,18 @@ def _page(clauses, params, skip: int, limit: int) -> tuple[str, list]:
     union = " UNION ALL ".join(parts)
     sql = f"WITH page AS (SELECT id, seg, starts_at FROM ({union}) parts {_PAGE_ORDER.format(p='')} LIMIT %s OFFSET %s)"  # noqa: S608 - no input in the text
     return sql, [*part_params, limit, skip]
+
+
+def event_page(*, user, filters: dict | None = None, skip: int = 0, limit: int = 20) -> tuple[int, list[Event]]:
+    """The list's total and its page, in one query (`event_list`'s order); the count alone
+    when the page is empty (past the end)."""
+    clauses, params = _where(user, filters or {})
+    page_sql, page_params = _page(clauses, params, skip, limit)
+    total = f", total AS (SELECT COUNT(*) AS n FROM {_EVENT} e {_where_sql(clauses)})"  # noqa: S608 - no input in the text
+    events, count = _read(
+        user, [], [], _PAGE_ORDER.format(p="p."), [], page=(page_sql + total, [*page_params, *params]), total=True
+    )
+    return (count, events) if events else (event_count(user=user, filters=filters), [])
 
 
 def event_list(*, user, filters: dict | None = None, skip: int = 0, limit: int | None = None) -> list[Event]:

@@ -64,17 +64,30 @@ def _event_or_404(user, event_id) -> Event:
     return event
 
 
+FILTERS = ("kind", "status", "q", "mine", "from", "to")
+
+
+def _filters(query_params) -> dict:
+    """The list's validated filters; none given is no filter (without building the
+    serializer, 0.25 ms of the plain list's CPU)."""
+    if not any(name in query_params for name in FILTERS):
+        return {}
+    params = EventFilterSerializer(data=query_params)
+    params.is_valid(raise_exception=True)
+    return params.validated_data
+
+
 def _events_page(paginator, request, filters) -> list[Event]:
-    """The list's page: the total, then the page itself (two queries, whatever the page size)."""
+    """The list's page and total: one query whatever the page size (two past the end)."""
     params = SkipLimitParams(data=request.query_params)
     params.is_valid(raise_exception=True)
     paginator.request = request
     paginator.skip = params.validated_data["skip"]
     paginator.limit = min(params.validated_data["limit"], settings.USERS_PAGE_MAX_LIMIT)
-    paginator.total = selectors.event_count(user=request.user, filters=filters)
-    if paginator.skip >= paginator.total:
-        return []
-    return selectors.event_list(user=request.user, filters=filters, skip=paginator.skip, limit=paginator.limit)
+    paginator.total, page = selectors.event_page(
+        user=request.user, filters=filters, skip=paginator.skip, limit=paginator.limit
+    )
+    return page
 
 
 def _then_read(service, user, event_id, **kwargs) -> Event:
@@ -121,9 +134,7 @@ class EventViewSet(ThrottleUnauthenticatedWritesMixin, GenericViewSet):
         return Response(EventSerializer(event, context={"request": self.request}).data, status=code)
 
     async def list(self, request):
-        params = EventFilterSerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        page = await call(_events_page, self.paginator, request, params.validated_data)
+        page = await call(_events_page, self.paginator, request, _filters(request.query_params))
         return self.get_paginated_response(EventSerializer(page, many=True, context={"request": request}).data)
 
     async def retrieve(self, request, pk=None):
