@@ -57,6 +57,29 @@ def _attempt(email, hasher):
     raise AssertionError("SQLite table still locked after 400 tries")
 
 
+def all_at_once(fn) -> list[str]:
+    """Call `fn` in AT_ONCE threads released together, each on its own database connection;
+    return the unexpected exceptions."""
+    barrier = threading.Barrier(AT_ONCE)
+    errors = []
+
+    def run():
+        try:
+            barrier.wait(timeout=10)
+            fn()
+        except Exception as exc:  # reported by the caller's assertion
+            errors.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(AT_ONCE)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return errors
+
+
 # PostgreSQL only (deselected elsewhere, see tests/conftest.py): in a full run, SQLite's shared
 # in-memory test database refuses concurrent writers ("table is locked") once earlier tests'
 # threads hold connections to it; the row-level race this guards against is PostgreSQL's.
@@ -67,25 +90,15 @@ def test_sixteen_wrong_passwords_at_once_check_exactly_max_attempts(settings, mo
     settings.MAX_LOGIN_ATTEMPTS = max_attempts
     user = UserFactory()
     hasher = CountingHasher(monkeypatch)
-    barrier = threading.Barrier(AT_ONCE)
-    outcomes, errors = [], []
+    outcomes = []
 
     def attempt():
         try:
-            barrier.wait(timeout=10)
             _attempt(user.email, hasher)
         except (InvalidCredentials, AccountLocked) as exc:
             outcomes.append(type(exc).__name__)
-        except Exception as exc:  # reported by the assertion below
-            errors.append(repr(exc))
-        finally:
-            connection.close()
 
-    threads = [threading.Thread(target=attempt) for _ in range(AT_ONCE)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    errors = all_at_once(attempt)
 
     assert hasher.total == max_attempts  # the budget: never one password check more
     assert outcomes.count("InvalidCredentials") + len(errors) == max_attempts
@@ -113,27 +126,13 @@ def test_sixteen_right_passwords_at_once_all_get_in(settings, monkeypatch, serve
     user = UserFactory()
     verify = MD5PasswordHasher.verify
     monkeypatch.setattr(MD5PasswordHasher, "verify", lambda *args: time.sleep(0.02) or verify(*args))
-    barrier = threading.Barrier(AT_ONCE)
-    statuses, errors = [], []
+    statuses = []
 
     def log_in():
-        try:
-            client = SERVERS[server]()
-            barrier.wait(timeout=10)
-            response = client.post("/login/", {"username": user.email, "password": PASSWORD})
-            statuses.append((response.status_code, response.json().get("detail")))
-        except Exception as exc:  # reported by the assertion below
-            errors.append(repr(exc))
-        finally:
-            connection.close()
+        response = SERVERS[server]().post("/login/", {"username": user.email, "password": PASSWORD})
+        statuses.append((response.status_code, response.json().get("detail")))
 
-    threads = [threading.Thread(target=log_in) for _ in range(AT_ONCE)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert errors == []
+    assert all_at_once(log_in) == []
     assert statuses == [(200, None)] * AT_ONCE
     fresh = User.objects.get(pk=user.pk)
     assert (fresh.is_locked, fresh.failed_login_attempts) == (False, 0)
