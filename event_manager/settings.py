@@ -145,8 +145,9 @@ ARGON2_PARALLELISM = env.int("ARGON2_PARALLELISM", default=1)
 if ARGON2_TIME_COST < 2 or ARGON2_MEMORY_COST < 19 * 1024 or ARGON2_PARALLELISM < 1:
     sys.exit("Configuration error: Argon2 parameters below OWASP's minimum (time 2, memory 19456 KiB, parallelism 1).")
 MAX_LOGIN_ATTEMPTS = env.int("MAX_LOGIN_ATTEMPTS", default=3)
-# Minutes after which a lock from failed logins lifts by itself; unset (0): staff unlock only.
-LOCKOUT_COOLOFF_MINUTES = env.int("LOCKOUT_COOLOFF_MINUTES", default=0)
+# Minutes after which a lock from failed logins lifts by itself (the next attempt lifts
+# it); 0: only staff or a password reset unlock. A lock by staff never lifts by itself.
+LOCKOUT_COOLOFF_MINUTES = env.int("LOCKOUT_COOLOFF_MINUTES", default=15)
 # Seconds a password reset link stays valid (until used).
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
 # /password-reset and /verify-email/resend answer no sooner than this, so their

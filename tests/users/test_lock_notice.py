@@ -107,6 +107,12 @@ def test_a_lock_from_failed_logins_lasts_the_cooloff(
         assert not unlocks.exists()
 
 
+def test_the_default_cooloff_is_fifteen_minutes():
+    from event_manager import settings as project_settings  # the module, not the fixture's override
+
+    assert project_settings.LOCKOUT_COOLOFF_MINUTES == 15
+
+
 def test_after_the_cooloff_three_more_wrong_passwords_lock_again(
     api_client, verified_user, mailoutbox, django_capture_on_commit_callbacks
 ):
