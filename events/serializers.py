@@ -20,8 +20,6 @@ from core.serializers import LinkSerializer, iso_datetime
 from .models import EventKind, EventStatus, RegistrationStatus
 from .rules import can_edit, can_review, is_staff
 
-# --- input ----------------------------------------------------------------------
-
 
 class AwareDateTimeField(serializers.DateTimeField):
     """ISO 8601 with a timezone; a naive time is refused rather than guessed."""
@@ -109,9 +107,6 @@ class EventFilterSerializer(serializers.Serializer):
         super().__init__(*args, **kwargs)
         self.fields["from"] = DayOrTimeField(required=False)
         self.fields["to"] = DayOrTimeField(required=False, end_of_day=True)
-
-
-# --- output ---------------------------------------------------------------------
 
 
 class PersonSerializer(serializers.Serializer):

@@ -26,7 +26,7 @@ NEW_PASSWORD = "Brand*New5678"
 @pytest.fixture(autouse=True)
 def _settings(settings):
     settings.AUTH_THROTTLE_RATE = None
-    settings.LOCKOUT_COOLOFF_MINUTES = 15  # the default (event_manager/settings.py)
+    settings.LOCKOUT_COOLOFF_MINUTES = 15  # the default (event_manager/settings/)
 
 
 def log_in(api_client, user, password=PASSWORD):
