@@ -12,23 +12,24 @@ from .servers import SERVERS, CallerThreadExecutor
 
 def pytest_collection_modifyitems(config, items):
     """Tests marked `postgresql` need what only PostgreSQL has (row locks, concurrent
-    writers): on another database they are deselected, and said so, rather than skipped."""
+    writers); tests marked `sqlite` work on the suite's SQLite file itself. On the other
+    database they are deselected, and said so, rather than skipped (CI runs both)."""
     from django.db import connection
 
-    if connection.vendor == "postgresql":
-        return
-    needs_postgresql = [item for item in items if item.get_closest_marker("postgresql")]
-    if needs_postgresql:
-        config.hook.pytest_deselected(items=needs_postgresql)
-        items[:] = [item for item in items if not item.get_closest_marker("postgresql")]
-        config._postgresql_only = len(needs_postgresql)
+    other = "sqlite" if connection.vendor == "postgresql" else "postgresql"
+    elsewhere = [item for item in items if item.get_closest_marker(other)]
+    if elsewhere:
+        config.hook.pytest_deselected(items=elsewhere)
+        items[:] = [item for item in items if not item.get_closest_marker(other)]
+        config._other_database_only = (other, len(elsewhere))
 
 
 def pytest_terminal_summary(terminalreporter, config):
-    count = getattr(config, "_postgresql_only", 0)
+    other, count = getattr(config, "_other_database_only", (None, 0))
     if count:
+        name = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}[other]
         terminalreporter.write_line(
-            f"{count} PostgreSQL-only tests deselected on {_vendor()}: run with DATABASE_URL=postgres://… (CI does)"
+            f"{count} {name}-only tests deselected on {_vendor()}: CI runs them in its {name} pass"
         )
 
 
