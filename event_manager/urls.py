@@ -1,6 +1,5 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
@@ -68,7 +67,7 @@ urlpatterns = [
     # /users/me… before the users router, so `me` is never taken for an id.
     re_path(r"^users/me/password/?$", MePasswordView.as_view(), name="me-password"),
     re_path(r"^users/me/?$", MeView.as_view(), name="me"),
-    path("", RedirectView.as_view(url="/docs", permanent=False)),
+    path("", include("portal.urls")),
     re_path(r"^events/(?P<pk>[^/.]+)\.ics/?$", EventCalendarView, name="event-calendar"),
     re_path(r"^users/me/registrations/?$", MyRegistrationsView.as_view(), name="my-registrations"),
     re_path(r"^users/me/calendar-token/?$", CalendarTokenView.as_view(), name="calendar-token"),

@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "users",
     "notifications",
     "events",
+    "django_htmx",
+    "portal",
 ]
 
 # Async-capable versions of Django's middleware (core.middleware): the request
@@ -66,6 +68,7 @@ MIDDLEWARE = [
     "core.middleware.AuthenticationMiddleware",
     "core.middleware.MessageMiddleware",
     "core.middleware.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "event_manager.urls"
@@ -82,6 +85,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "portal.context_processors.portal",
             ],
         },
     },

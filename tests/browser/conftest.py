@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from axe_playwright_python.sync_playwright import Axe
+
 from tests.factories import PASSWORD, UserFactory
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -133,3 +135,30 @@ def as_manager(page, manager_account):
     admin_login(page, manager_account)
     page.wait_for_selector("text=Community records")
     return page
+
+
+PHONE = {"width": 390, "height": 844}
+_axe = Axe()
+
+
+def assert_accessible(page, *, context=""):
+    """axe-core (WCAG 2.0/2.1/2.2 A and AA rules, and best practices) finds nothing on the
+    page as it is now, and nothing scrolls sideways at the page's width."""
+    results = _axe.run(
+        page,
+        options={
+            "runOnly": {
+                "type": "tag",
+                "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"],
+            }
+        },
+    )
+    assert results.violations_count == 0, f"{context or page.url}: {results.generate_report()}"
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"{context or page.url}: scrolls sideways by {overflow}px"
+
+
+@pytest.fixture
+def axe(page):
+    """`axe()` checks the page open now (see assert_accessible)."""
+    return lambda context="": assert_accessible(page, context=context)

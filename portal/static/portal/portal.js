@@ -1,0 +1,57 @@
+/* Event Manager member pages: small progressive enhancements. Every page works without this file. */
+(function () {
+  "use strict";
+
+  // Sign-up proposes the browser's time zone (the member can still change it).
+  function proposeTimeZone() {
+    document.querySelectorAll("[data-propose-time-zone]").forEach(function (field) {
+      if (field.value && field.dataset.userChose) return;
+      try {
+        var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+        if (zone && Array.prototype.some.call(field.options || [], function (o) { return o.value === zone; })) {
+          field.value = zone;
+        } else if (zone && field.tagName === "INPUT") {
+          field.value = zone;
+        }
+      } catch (e) { /* keep the server's default */ }
+    });
+  }
+
+  // "Copy" buttons: data-copy-target="#id" copies that field's value and says so.
+  function copyButtons() {
+    document.querySelectorAll("[data-copy-target]").forEach(function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        var target = document.querySelector(button.dataset.copyTarget);
+        var status = document.getElementById(button.dataset.copyStatus || "");
+        if (!target || !navigator.clipboard) return;
+        navigator.clipboard.writeText(target.value || target.textContent).then(function () {
+          if (status) status.textContent = "Copied to the clipboard.";
+        });
+      });
+    });
+  }
+
+  // After an in-place update, move focus to the updated region's heading or status so
+  // keyboard and screen-reader users know what changed.
+  function focusAfterSwap(event) {
+    var target = event.detail && event.detail.target;
+    if (!target) return;
+    var focus = target.querySelector("[data-focus-after-swap]") || target.querySelector("[role=status]");
+    if (focus) {
+      if (!focus.hasAttribute("tabindex")) focus.setAttribute("tabindex", "-1");
+      focus.focus();
+    }
+  }
+
+  function ready() {
+    proposeTimeZone();
+    copyButtons();
+    var summary = document.getElementById("error-summary");
+    if (summary) summary.focus();
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready);
+  else ready();
+  document.addEventListener("htmx:afterSwap", focusAfterSwap);
+})();
