@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "core.middleware.CsrfViewMiddleware",
     "core.middleware.AuthenticationMiddleware",
     "core.middleware.MessageMiddleware",
+    "users.staff_session.AdminIdleTimeoutMiddleware",
     "core.middleware.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -152,6 +153,11 @@ MAX_LOGIN_ATTEMPTS = env.int("MAX_LOGIN_ATTEMPTS", default=3)
 # Minutes after which a lock from failed logins lifts by itself (the next attempt lifts
 # it); 0: only staff or a password reset unlock. A lock by staff never lifts by itself.
 LOCKOUT_COOLOFF_MINUTES = env.int("LOCKOUT_COOLOFF_MINUTES", default=15)
+# Staff admin sessions: they end after this many minutes without a request to /admin/;
+# dangerous admin actions (making an ADMIN, resetting factors, deleting users) ask for the
+# password (and code) again when it was last proved longer ago than ADMIN_REAUTH_MINUTES.
+ADMIN_SESSION_IDLE_MINUTES = env.int("ADMIN_SESSION_IDLE_MINUTES", default=30)
+ADMIN_REAUTH_MINUTES = env.int("ADMIN_REAUTH_MINUTES", default=10)
 # Seconds a password reset link stays valid (until used).
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
 # /password-reset and /verify-email/resend answer no sooner than this, so their
