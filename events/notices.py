@@ -69,7 +69,7 @@ KINDS = [
         key=SUBMITTED,
         label="Event submitted for review",
         description="A manager submitted an event; another manager or an admin must approve or reject it.",
-        urgent=True,
+        urgent=False,  # may wait for the daily digest (README: digests per kind)
         title="Review requested: {{ title }}",
         body=lambda c: f"{c.get('submitted_by', 'A manager')} submitted an event for review.\n{_details(c)}",
         link=_review_link,
@@ -77,7 +77,7 @@ KINDS = [
     Kind(
         key=APPROVED,
         label="Your event was approved",
-        urgent=True,
+        urgent=False,  # may wait for the daily digest (README: digests per kind)
         title="Approved: {{ title }}",
         body=lambda c: f"Your event was approved by {c.get('reviewed_by', 'a reviewer')}; members can now register.",
         link=EVENT_LINK,
@@ -85,7 +85,7 @@ KINDS = [
     Kind(
         key=REJECTED,
         label="Your event was rejected",
-        urgent=True,
+        urgent=False,  # may wait for the daily digest (README: digests per kind)
         title="Changes requested: {{ title }}",
         body=lambda c: f"Your event was rejected by {c.get('reviewed_by', 'a reviewer')}.\n\n"
         f"Feedback:\n{c.get('feedback', '')}\n\nEdit it and submit it again.",
@@ -96,7 +96,7 @@ KINDS = [
         label="Registration confirmed",
         description="Your seat is confirmed (with a calendar file).",
         mandatory=True,
-        urgent=True,
+        urgent=False,  # may wait for the daily digest (README: digests per kind)
         title="You are registered: {{ title }}",
         body=lambda c: f"Your seat is confirmed.\n{_details(c)}\nThe attached .ics adds it to your calendar.",
         link=EVENT_LINK,

@@ -1,6 +1,5 @@
 from datetime import timedelta
 
-from celery.schedules import crontab
 from django.apps import AppConfig
 from django.conf import settings
 
@@ -18,4 +17,10 @@ class NotificationsConfig(AppConfig):
             task="notifications.tasks.sweep_emails",
             schedule=timedelta(seconds=settings.NOTIFICATIONS_SWEEP_INTERVAL),
         )
-        periodic("notifications.digests", task="notifications.tasks.send_digests", schedule=crontab(hour=7, minute=0))
+        # Each recipient's digest is due at NOTIFICATIONS_DIGEST_TIME in their own time zone:
+        # beat looks for due ones every NOTIFICATIONS_DIGEST_INTERVAL seconds.
+        periodic(
+            "notifications.digests",
+            task="notifications.tasks.send_digests",
+            schedule=timedelta(seconds=settings.NOTIFICATIONS_DIGEST_INTERVAL),
+        )

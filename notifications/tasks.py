@@ -43,7 +43,7 @@ def sweep_emails() -> int:
 
 @shared_task
 def send_digests() -> int:
-    """Beat, daily: one digest email per recipient with held notifications."""
+    """Beat, every NOTIFICATIONS_DIGEST_INTERVAL: the digests due at NOTIFICATIONS_DIGEST_TIME local time."""
     return digest_send()
 
 

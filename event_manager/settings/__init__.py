@@ -251,6 +251,10 @@ NOTIFICATIONS_EAGER_INLINE_MAX = env.int("NOTIFICATIONS_EAGER_INLINE_MAX", defau
 NOTIFICATIONS_FANOUT_INLINE_MAX = env.int("NOTIFICATIONS_FANOUT_INLINE_MAX", default=200)
 # How often Celery beat sweeps the outbox for PENDING emails the broker never got.
 NOTIFICATIONS_SWEEP_INTERVAL = env.int("NOTIFICATIONS_SWEEP_INTERVAL", default=60)
+# The daily digest goes out at this local time ("HH:MM") in each recipient's time zone; beat
+# looks for digests that are due every NOTIFICATIONS_DIGEST_INTERVAL seconds.
+NOTIFICATIONS_DIGEST_TIME = env.str("NOTIFICATIONS_DIGEST_TIME", default="07:00")
+NOTIFICATIONS_DIGEST_INTERVAL = env.int("NOTIFICATIONS_DIGEST_INTERVAL", default=15 * 60)
 EMAIL_SEND_MAX_RETRIES = env.int("EMAIL_SEND_MAX_RETRIES", default=5)
 # Email delivery (README: fault policy). A worker holds each email it sends by a lease of
 # EMAIL_CLAIM_SECONDS, renewed as it goes; a SENDING email whose lease ran out was stranded

@@ -1,7 +1,12 @@
-"""The daily digest: every HELD email of a recipient gathered into one."""
+"""The daily digest: every HELD email of a recipient gathered into one, at NOTIFICATIONS_DIGEST_TIME
+(07:00) in the recipient's own time zone."""
 
+from datetime import datetime, time
 from functools import partial
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -11,12 +16,36 @@ from .notify import create_once
 from .outbox import enqueue_emails
 
 
-def digest_send(*, now=None) -> int:
-    """Gather every HELD email into one digest per recipient; return how many digests were made.
+def digest_time() -> time:
+    """NOTIFICATIONS_DIGEST_TIME ("HH:MM", local to each recipient)."""
+    return time.fromisoformat(settings.NOTIFICATIONS_DIGEST_TIME)
 
-    One digest per recipient per UTC day (its dedupe key holds the date), so
-    running this twice a day mails nothing twice; items held after today's
-    digest wait for tomorrow's.
+
+def recipient_zone(user) -> ZoneInfo:
+    """The recipient's time zone (`User.time_zone`, an IANA name), settings.TIME_ZONE when unset or unknown."""
+    try:
+        return ZoneInfo(getattr(user, "time_zone", "") or settings.TIME_ZONE)
+    except (ValueError, KeyError, OSError):
+        return ZoneInfo(settings.TIME_ZONE)
+
+
+def local_digest_date(user, now: datetime, *, any_hour: bool = False):
+    """The recipient's local date whose digest is due at `now`, or None before today's digest time."""
+    local = now.astimezone(recipient_zone(user))
+    if not any_hour and local.time() < digest_time():
+        return None
+    return local.date()
+
+
+def digest_send(*, now=None, any_hour: bool = False) -> int:
+    """Gather every HELD email into one digest per recipient whose digest time has come; return how many
+    digests were made.
+
+    Beat runs this every NOTIFICATIONS_DIGEST_INTERVAL seconds; a recipient's digest is made at
+    the first run after NOTIFICATIONS_DIGEST_TIME in their time zone. One digest per recipient per
+    local day (its dedupe key holds that date), so later runs the same day mail nothing twice and
+    items held after today's digest wait for tomorrow's. `any_hour`: do not wait for the digest
+    time (still once per local day).
     """
     now = now or timezone.now()
     user_ids = (
@@ -26,28 +55,27 @@ def digest_send(*, now=None) -> int:
         .order_by("user_id")
     )
     made = 0
-    for user_id in list(user_ids):
-        made += _digest_one(user_id=user_id, now=now)
+    for user in get_user_model().objects.filter(pk__in=list(user_ids)).order_by("pk"):
+        day = local_digest_date(user, now, any_hour=any_hour)
+        if day is not None:
+            made += _digest_one(user=user, day=day, now=now)
     return made
 
 
 @transaction.atomic
-def _digest_one(*, user_id, now) -> int:
+def _digest_one(*, user, day, now) -> int:
     held = list(
-        OutgoingEmail.objects.select_for_update()
-        .filter(user_id=user_id, status=EmailStatus.HELD, created_at__lte=now)
-        .select_related("user")
+        OutgoingEmail.objects.select_for_update().filter(user=user, status=EmailStatus.HELD, created_at__lte=now)
     )
     if not held:
         return 0
-    recipient = held[0].user
     digest = create_once(
         OutgoingEmail,
-        user=recipient,
-        to_address=recipient.email,
+        user=user,
+        to_address=user.email,
         kind=DIGEST_KIND,
-        context={"items": len(held)},
-        dedupe_key=f"{DIGEST_KIND}:{user_id}:{now.date().isoformat()}",
+        context={"items": len(held), "date": day.isoformat()},
+        dedupe_key=f"{DIGEST_KIND}:{user.pk}:{day.isoformat()}",
     )
     if digest is None:
         return 0

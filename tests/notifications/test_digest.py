@@ -1,7 +1,8 @@
 """The daily digest against the real database: held emails gathered into one per member, once a day."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from io import StringIO
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
@@ -27,6 +28,12 @@ def run_digests():
     out = StringIO()
     call_command("send_digests", stdout=out)
     return out.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def digest_due(settings):
+    """Digests are due from midnight local time, so these tests do not depend on the hour they run at."""
+    settings.NOTIFICATIONS_DIGEST_TIME = "00:00"
 
 
 @pytest.fixture
@@ -106,3 +113,71 @@ def test_a_digest_that_failed_is_retried_by_the_sweep_not_rebuilt(
     assert digest.status == EmailStatus.SENT
     assert len(mailoutbox) == 1
     assert OutgoingEmail.objects.filter(kind="notifications.digest").count() == 1
+
+
+def at(hour, minute=0, day=2):
+    return datetime(2026, 3, day, hour, minute, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("zone", "too_early", "due"),
+    [
+        ("UTC", at(6, 59), at(7, 0)),
+        ("Europe/Paris", at(5, 59), at(6, 0)),  # 07:00 CET is 06:00 UTC
+        ("America/New_York", at(11, 59), at(12, 0)),  # 07:00 EST is 12:00 UTC
+        ("Asia/Kolkata", at(1, 29), at(1, 30)),  # 07:00 IST is 01:30 UTC
+    ],
+)
+def test_the_digest_goes_at_seven_in_the_recipients_time_zone(
+    settings, mailoutbox, django_capture_on_commit_callbacks, zone, too_early, due
+):
+    settings.NOTIFICATIONS_DIGEST_TIME = "07:00"
+    member = UserFactory(time_zone=zone)
+    NotificationPreference.objects.create(user=member, kind=PLAIN, digest=DAILY)
+    email = hold(member, "Meetup", django_capture_on_commit_callbacks)
+    OutgoingEmail.objects.filter(pk=email.pk).update(created_at=at(0, 0, day=1))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert digest_send(now=too_early) == 0
+        assert digest_send(now=due) == 1
+        assert digest_send(now=due + timedelta(hours=3)) == 0  # later runs the same local day
+
+    assert len(mailoutbox) == 1
+    digest = OutgoingEmail.objects.get(kind="notifications.digest")
+    assert digest.context["date"] == due.astimezone(ZoneInfo(zone)).date().isoformat()
+
+
+def test_one_digest_per_local_day_even_when_utc_dates_differ(settings, django_capture_on_commit_callbacks):
+    """In Auckland (UTC+13 in March) 07:00 on the 2nd is 18:00 UTC on the 1st: one digest for the 2nd."""
+    settings.NOTIFICATIONS_DIGEST_TIME = "07:00"
+    member = UserFactory(time_zone="Pacific/Auckland")
+    NotificationPreference.objects.create(user=member, kind=PLAIN, digest=DAILY)
+    email = hold(member, "Meetup", django_capture_on_commit_callbacks)
+    OutgoingEmail.objects.filter(pk=email.pk).update(created_at=at(0, 0, day=1))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert digest_send(now=at(18, 0, day=1)) == 1
+        assert digest_send(now=at(1, 0, day=2)) == 0  # 14:00 on the 2nd in Auckland: already sent
+
+    digest = OutgoingEmail.objects.get(kind="notifications.digest")
+    assert digest.dedupe_key.endswith(":2026-03-02")
+
+
+def test_any_hour_sends_before_the_digest_time_once_a_day(settings, daily_member, django_capture_on_commit_callbacks):
+    settings.NOTIFICATIONS_DIGEST_TIME = "07:00"
+    hold(daily_member, "Meetup", django_capture_on_commit_callbacks)
+    OutgoingEmail.objects.update(created_at=at(0, 0))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert digest_send(now=at(3, 0)) == 0
+        assert digest_send(now=at(3, 0), any_hour=True) == 1
+        assert digest_send(now=at(8, 0)) == 0
+    assert OutgoingEmail.objects.filter(kind="notifications.digest").count() == 1
+
+
+def test_the_command_sends_at_any_hour_when_asked(settings, daily_member, django_capture_on_commit_callbacks):
+    settings.NOTIFICATIONS_DIGEST_TIME = "23:59"
+    hold(daily_member, "Meetup", django_capture_on_commit_callbacks)
+    out = StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("send_digests", "--any-hour", stdout=out)
+    assert "Queued 1 digest(s)." in out.getvalue()
