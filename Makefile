@@ -9,7 +9,7 @@ PORT   ?= 8000
 MANAGE := $(BIN)/python manage.py
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev chromium run serve test lint check bench schema clean backup restore
+.PHONY: help install install-dev chromium run serve test lint check bench schema screenshots clean backup restore
 
 help:  ## List the targets (PORT=… and HOST=… change the addresses shown)
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -e 's/\$$(HOST)/$(HOST)/g' -e 's/\$$(PORT)/$(PORT)/g' \
@@ -65,7 +65,10 @@ chromium:  ## Install Debian's chromium for the browser tests when missing (apt-
 	}
 
 test: install-dev chromium  ## Run the whole test suite (DATABASE_URL picks the database)
-	$(BIN)/python -m pytest --cov=core --cov=audit --cov=notifications --cov=users --cov=events --cov=event_manager --cov-report=term:skip-covered $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --cov=core --cov=audit --cov=notifications --cov=users --cov=events --cov=portal --cov=event_manager --cov-report=term:skip-covered $(PYTEST_ARGS)
+
+screenshots: install-dev chromium  ## Rewrite the README's screenshots (docs/screenshots/) from the browser tests
+	PORTAL_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/browser -q -p no:cacheprovider
 
 lint: install-dev  ## ruff (check and format) and the import contracts (.importlinter)
 	$(BIN)/ruff check .
