@@ -16,7 +16,9 @@ import time
 
 import redis
 from django.conf import settings
+from django.core.cache import cache
 from django.db import DatabaseError
+from django.utils import timezone
 from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.throttling import SimpleRateThrottle
@@ -66,6 +68,25 @@ class CacheOutage:
 outage = CacheOutage()
 
 
+REFUSALS_KEY = "throttle:refusals:{}"  # one counter per day (TIME_ZONE), for the admin's operator page
+REFUSALS_KEPT = 2 * 24 * 3600
+
+
+def count_refusal() -> None:
+    """Add one to today's refusals (a cache error loses the count, never the answer)."""
+    key = REFUSALS_KEY.format(timezone.localdate().isoformat())
+    try:
+        if not cache.add(key, 1, REFUSALS_KEPT):
+            cache.incr(key)
+    except (*CACHE_ERRORS, ValueError):
+        pass
+
+
+def refusals_today() -> int:
+    """Requests refused by a throttle since midnight (TIME_ZONE), on every process sharing the cache."""
+    return int(cache.get(REFUSALS_KEY.format(timezone.localdate().isoformat()), 0))
+
+
 class AuthRateThrottle(SimpleRateThrottle):
     """Per client address, on login, registration, verification and other
     unauthenticated writes: at most N requests (AUTH_THROTTLE_RATE, read at
@@ -105,6 +126,7 @@ class AuthRateThrottle(SimpleRateThrottle):
         outage.recovered()
         if not allowed:
             THROTTLE_REFUSALS.labels(self.scope).inc()
+            count_refusal()
         return allowed
 
     def _take_slot(self) -> bool:

@@ -5,7 +5,8 @@ so the service needs no broker to run; with one, `celery -A event_manager worker
 runs them.
 
 Every task run is counted (task, final state) and timed; a periodic job's success
-sets its "last success" time (core.metrics). With WORKER_METRICS_PORT set, the worker
+sets its "last success" time (core.metrics), and each run of one is remembered in the cache
+for the admin's operator page (notifications.heartbeat). With WORKER_METRICS_PORT set, the worker
 serves those metrics on that port (WORKER_METRICS_ADDR) for Prometheus (deploy/prometheus.yml).
 """
 
@@ -43,15 +44,18 @@ def _task_started(task_id, **kwargs):
 @signals.task_postrun.connect
 def _task_finished(task_id, task, state=None, **kwargs):
     from core import metrics
+    from notifications import heartbeat
 
     started = _started.pop(task_id, None)
     if started is not None:
         metrics.TASK_DURATION.labels(task.name).observe(time.perf_counter() - started)
     metrics.TASKS.labels(task.name, (state or "unknown").lower()).inc()
-    if state == "SUCCESS":
-        for job, entry in (app.conf.beat_schedule or {}).items():
-            if entry.get("task") == task.name:
+    for job, entry in (app.conf.beat_schedule or {}).items():
+        if entry.get("task") == task.name:
+            if state == "SUCCESS":
                 metrics.PERIODIC_LAST_SUCCESS.labels(job).set_to_current_time()
+            if state in ("SUCCESS", "FAILURE"):
+                heartbeat.job_finished(job, succeeded=state == "SUCCESS")  # for the admin's operator page
 
 
 @signals.worker_init.connect

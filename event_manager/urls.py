@@ -21,6 +21,7 @@ from users.api.auth import (
 from users.api.staff import AuditViewSet, UserViewSet
 
 from .docs_assets import favicon, redoc_bundle
+from .operator import operator_view
 from .views import HealthView
 
 
@@ -63,6 +64,7 @@ urlpatterns = [
     re_path(r"^redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     re_path(r"^redoc/redoc\.standalone\.js$", redoc_bundle, name="redoc-bundle"),
     re_path(r"^favicon\.ico$", favicon, name="favicon"),
+    path("admin/operator/", admin.site.admin_view(operator_view), name="admin-operator"),
     path("admin/", admin.site.urls),
     # /users/me… before the users router, so `me` is never taken for an id.
     re_path(r"^users/me/password/?$", MePasswordView.as_view(), name="me-password"),

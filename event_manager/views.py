@@ -81,6 +81,11 @@ def _broker() -> str:
     return OK
 
 
+def dependency_states() -> dict[str, str]:
+    """The probes of /health one after the other, for a synchronous caller (the admin's operator page)."""
+    return {"database": _database(), "cache": _cache(), "broker": _broker()}
+
+
 def _outbox_problems() -> list[str]:
     """Emails not sent NOTIFICATIONS_LATE_MINUTES after they were written, and failed ones the
     sweep is retrying, in words (none: an empty list)."""
