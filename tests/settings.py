@@ -13,3 +13,6 @@ CELERY_TASK_ALWAYS_EAGER = True
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 WHITENOISE_USE_FINDERS = True
+# The suite's staff fixtures sign in to the admin without a second factor; the tests of
+# two-factor sign-in (tests/mfa) turn this on.
+STAFF_MFA_REQUIRED = False

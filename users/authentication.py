@@ -11,6 +11,8 @@ from .models import User
 _SCHEME = b"bearer"
 # The user's token_version when the token was made (users.services.sessions): a lower one is revoked.
 VERSION_CLAIM = "ver"
+# How the session was made (RFC 8176): ["pwd"], or ["pwd", "otp"] with a second factor.
+AMR_CLAIM = "amr"
 
 
 class JWTAuthentication(BaseJWTAuthentication):
@@ -48,9 +50,10 @@ class JWTAuthentication(BaseJWTAuthentication):
         return user
 
 
-def access_token_for(user) -> AccessToken:
-    """An access token whose payload carries `sub` (the user id), `role`, `ver` and `exp`."""
+def access_token_for(user, amr: list[str] | None = None) -> AccessToken:
+    """An access token whose payload carries `sub` (the user id), `role`, `ver`, `amr` and `exp`."""
     token = AccessToken.for_user(user)
     token["role"] = user.role
     token[VERSION_CLAIM] = user.token_version
+    token[AMR_CLAIM] = list(amr or ["pwd"])
     return token

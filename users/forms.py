@@ -17,7 +17,9 @@ NOT_VERIFIED = (
 
 
 class StaffLoginForm(AdminAuthenticationForm):
-    """The admin login, through the same `user_login` as the API (lockout, verified email).
+    """The admin login's first step, through the same rules as the API's `user_login`
+    (lockout, verified email); a user with a second factor is then asked for a code
+    (users.two_step).
 
     A locked staff account is told so whatever the password (as the API's 400 does: a
     locked account's password is never checked, so the form is no oracle for guesses);
@@ -32,7 +34,7 @@ class StaffLoginForm(AdminAuthenticationForm):
         if email is None or not password:
             return self.cleaned_data
         try:
-            user = services.user_login(email=email, password=password)
+            user, _ = services.user_login_first_step(email=email, password=password)
         except services.AccountLocked:  # as the API says it; the password is never checked
             raise self._error_for_staff(email, "locked") from None
         except services.EmailNotVerified:

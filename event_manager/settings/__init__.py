@@ -33,7 +33,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 SERVER_BASE_URL = env.str("SERVER_BASE_URL", default="http://localhost:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with the project's site (users.adminsite.StaffAdminSite: two-step sign-in).
+    "users.adminconfig.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -45,9 +46,12 @@ INSTALLED_APPS = [
     "csp",
     "django_filters",
     "rest_framework_simplejwt.token_blacklist",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "core",
     "audit",
     "users",
+    "mfa",
     "notifications",
     "events",
     "django_htmx",
@@ -66,6 +70,8 @@ MIDDLEWARE = [
     "core.middleware.CommonMiddleware",
     "core.middleware.CsrfViewMiddleware",
     "core.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): the session passed its second step (django-otp).
+    "django_otp.middleware.OTPMiddleware",
     "core.middleware.MessageMiddleware",
     "users.staff_session.AdminIdleTimeoutMiddleware",
     "core.middleware.XFrameOptionsMiddleware",
@@ -153,6 +159,18 @@ MAX_LOGIN_ATTEMPTS = env.int("MAX_LOGIN_ATTEMPTS", default=3)
 # Minutes after which a lock from failed logins lifts by itself (the next attempt lifts
 # it); 0: only staff or a password reset unlock. A lock by staff never lifts by itself.
 LOCKOUT_COOLOFF_MINUTES = env.int("LOCKOUT_COOLOFF_MINUTES", default=15)
+# Two-factor sign-in (README, "Two-factor sign-in"): with this on, an ADMIN or MANAGER
+# without a second factor is taken to enrolment before any other admin page.
+STAFF_MFA_REQUIRED = env.bool("STAFF_MFA_REQUIRED", default=not DEBUG)
+# The name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Event Manager")
+# django-otp's own per-device delay after wrong codes is off: wrong codes count toward
+# MAX_LOGIN_ATTEMPTS like wrong passwords (users.services.login), and AUTH_THROTTLE_RATE
+# throttles them per client address.
+OTP_TOTP_THROTTLE_FACTOR = 0
+# A code of the previous, current or next 30-second step is accepted (±1 step of clock
+# drift), always around the server's clock: no learnt drift widens the window.
+OTP_TOTP_SYNC = False
 # Staff admin sessions: they end after this many minutes without a request to /admin/;
 # dangerous admin actions (making an ADMIN, resetting factors, deleting users) ask for the
 # password (and code) again when it was last proved longer ago than ADMIN_REAUTH_MINUTES.

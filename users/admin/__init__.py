@@ -10,6 +10,7 @@
 
 from django.contrib import admin
 from django.contrib.auth.models import Group
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ..forms import StaffLoginForm
 from .forms import UserEditForm
@@ -17,6 +18,8 @@ from .user_admin import UserAdmin
 
 # Permissions come from the role (users.backends); groups would mean nothing here.
 admin.site.unregister(Group)
+# Second factors are managed on the two-step pages (users.two_step), never by reading keys.
+admin.site.unregister(TOTPDevice)
 admin.site.login_form = StaffLoginForm
 # The app list on the left would leave the user list too little of a 1366-px screen.
 admin.site.enable_nav_sidebar = False

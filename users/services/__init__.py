@@ -32,9 +32,12 @@ from .errors import (
     InvalidRefreshToken,
     InvalidResetLink,
     InvalidVerificationToken,
+    SecondFactorInvalid,
+    SecondFactorRequired,
 )
-from .login import user_login
+from .login import user_login, user_login_first_step, user_login_second_step
 from .registration import user_add, user_register, user_verify_email, verification_resend
+from .second_factor import NotAllowedToReset, user_reset_factors
 from .sessions import (
     FAMILY_CLAIM,
     end_all_sessions,
@@ -68,6 +71,9 @@ __all__ = [
     "InvalidRefreshToken",
     "InvalidResetLink",
     "InvalidVerificationToken",
+    "NotAllowedToReset",
+    "SecondFactorInvalid",
+    "SecondFactorRequired",
     "account_change_password",
     "account_close",
     "account_set_password_by_staff",
@@ -89,9 +95,12 @@ __all__ = [
     "user_delete",
     "user_lock",
     "user_login",
+    "user_login_first_step",
+    "user_login_second_step",
     "user_mark_email_verified",
     "user_register",
     "user_resend_verification",
+    "user_reset_factors",
     "user_set_professional",
     "user_set_role",
     "user_unlock",

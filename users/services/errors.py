@@ -14,6 +14,22 @@ class EmailNotVerified(InvalidCredentials):
     """The right password for an address not verified yet (the API answers as for a wrong one)."""
 
 
+class SecondFactorRequired(InvalidCredentials):
+    """The right password of a user with a second factor, without a code: a 401 whose
+    body says so with a stable `code`, never a token."""
+
+    message = "A one-time code is required: send the code from your authenticator app (or a recovery code) as otp."
+    code = "otp_required"
+
+    def body(self) -> dict:
+        return {"detail": self.message, "code": self.code}
+
+
+class SecondFactorInvalid(SecondFactorRequired):
+    message = "The one-time code is not correct (or was already used)."
+    code = "otp_invalid"
+
+
 class AccountLocked(DomainError):
     message = "Account locked due to too many failed login attempts."
 

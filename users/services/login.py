@@ -1,7 +1,15 @@
-"""Logging in: the credentials check and the lockout rule, in one atomic step.
+"""Logging in: the credentials check, the second factor and the lockout rule, in one
+atomic step.
 
-The API's POST /login/, the admin's login form and the session backend all call
-`user_login`; sessions (tokens) start afterwards, in `sessions.session_start`.
+The API's POST /login/ and the session backend call `user_login` (password and, for a
+user with a second factor, its code in the same request); the admin's two steps call
+`user_login_first_step` (the password) then `user_login_second_step` (the code).
+Sessions (tokens) start afterwards, in `sessions.session_start`.
+
+A wrong code is a wrong password: it spends one of MAX_LOGIN_ATTEMPTS in the same
+conditional UPDATE and may lock the account. A right password alone does not give the
+budget back to a user with a second factor (only a right code does), so taking turns
+between the password step and guesses of the code buys no extra guesses.
 """
 
 from datetime import timedelta
@@ -13,22 +21,42 @@ from django.utils import timezone
 
 from audit.services import audit_record
 from core import metrics
+from mfa import services as mfa
 from notifications.services import notify
 
 from ..models import User
 from ..notices import ACCOUNT_LOCKED
-from .errors import AccountLocked, EmailNotVerified, InvalidCredentials
+from .errors import AccountLocked, EmailNotVerified, InvalidCredentials, SecondFactorInvalid, SecondFactorRequired
 from .sessions import end_all_sessions
 
 LOGINS = metrics.counter("event_manager_logins_total", "Logins by outcome.", ["outcome"])
 
 # The outcomes of one attempt, and the metric's label for each.
 OK, FAILED, UNVERIFIED, LOCKING, LOCKED = "ok", "failed", "unverified", "locking", "locked"
-OUTCOME_LABEL = {OK: "ok", FAILED: "failed", UNVERIFIED: "failed", LOCKING: "locked", LOCKED: "locked"}
+# A right password, the code still to come (PENDING: the admin's first step; CODE_REQUIRED:
+# the API without `otp`), and a wrong code.
+PENDING, CODE_REQUIRED, CODE_INVALID = "pending", "otp_required", "otp_invalid"
+OUTCOME_LABEL = {
+    OK: "ok",
+    FAILED: "failed",
+    UNVERIFIED: "failed",
+    LOCKING: "locked",
+    LOCKED: "locked",
+    PENDING: "otp_required",
+    CODE_REQUIRED: "otp_required",
+    CODE_INVALID: "failed",
+}
+# The `amr` claim (RFC 8176) of a session made with a password, and with a password and a code.
+AMR_PASSWORD, AMR_PASSWORD_AND_CODE = ["pwd"], ["pwd", "otp"]
 
 
-def user_login(*, email: str, password: str) -> User:
-    """Check credentials and apply the lockout rule; return the user or raise.
+def user_login(*, email: str, password: str, otp: str | None = None) -> User:
+    """Check credentials (and the second factor, if the user has one) and apply the lockout
+    rule; return the user, its `amr` set, or raise.
+
+    A user with a second factor needs `otp` (a code from the authenticator app or a
+    recovery code): without it SecondFactorRequired, wrong SecondFactorInvalid, both
+    401s; never a session.
 
     An attempt is counted by one conditional UPDATE (`failed_login_attempts + 1
     WHERE NOT is_locked AND failed_login_attempts < MAX_LOGIN_ATTEMPTS`) before the
@@ -42,13 +70,50 @@ def user_login(*, email: str, password: str) -> User:
     a locked account still hash the password, so response time tells neither which
     emails are registered nor which are locked.
     """
-    user = User.objects.by_email(email).filter(closed_at__isnull=True).first()
-    outcome = _attempt(user, password) if user is not None else FAILED
-    LOGINS.labels(outcome=OUTCOME_LABEL[outcome]).inc()
+    user, outcome = _login(email, password, otp=otp or "", defer_code=False)
     if outcome == OK:
         return user
+    if outcome == CODE_REQUIRED:
+        raise SecondFactorRequired()
+    if outcome == CODE_INVALID:
+        raise SecondFactorInvalid()
+    _refuse(outcome)
+
+
+def user_login_first_step(*, email: str, password: str) -> tuple[User, bool]:
+    """The admin's first step: the password. Returns the user and whether a code must
+    follow (`user_login_second_step`); raises as `user_login` does for a wrong password,
+    a locked account or an unverified address. For a user with a second factor the
+    attempt stays counted until the code is right."""
+    user, outcome = _login(email, password, otp="", defer_code=True)
+    if outcome in (OK, PENDING):
+        return user, outcome == PENDING
+    _refuse(outcome)
+
+
+def user_login_second_step(*, user: User, code: str):
+    """The admin's second step: a code for `user`, who gave the right password. Counted as
+    a login attempt: a wrong code may lock the account (AccountLocked when it already
+    is). Returns the django-otp device that accepted the code; raises SecondFactorInvalid."""
+    outcome, device = _second_attempt(user, code)
+    LOGINS.labels(outcome=OUTCOME_LABEL[outcome]).inc()
+    if outcome == OK:
+        return device
+    if outcome == LOCKED:
+        raise AccountLocked()
+    raise SecondFactorInvalid()
+
+
+def _login(email: str, password: str, *, otp: str, defer_code: bool) -> tuple[User | None, str]:
+    user = User.objects.by_email(email).filter(closed_at__isnull=True).first()
+    outcome = _attempt(user, password, otp, defer_code) if user is not None else FAILED
+    LOGINS.labels(outcome=OUTCOME_LABEL[outcome]).inc()
     if user is None or outcome == LOCKED:
         User().set_password(password)  # the time a password check would have taken
+    return user, outcome
+
+
+def _refuse(outcome: str):
     if outcome == UNVERIFIED:
         raise EmailNotVerified()
     if outcome == LOCKED:
@@ -61,9 +126,9 @@ def _max_attempts() -> int:
 
 
 @transaction.atomic
-def _attempt(user: User, password: str) -> str:
+def _attempt(user: User, password: str, otp: str, defer_code: bool) -> str:
     """One attempt, counted and resolved in one transaction: LOCKED is refused unchecked,
-    LOCKING is the wrong password that spent the budget."""
+    LOCKING is the wrong password (or code) that spent the budget."""
     if not _reserve_attempt(user):
         return LOCKED
     user.refresh_from_db(fields=["password", "email_verified"])  # as it is now that the row is ours
@@ -72,10 +137,35 @@ def _attempt(user: User, password: str) -> str:
     if not user.email_verified:
         User.objects.filter(pk=user.pk).update(failed_login_attempts=0)
         return UNVERIFIED
+    user.amr = AMR_PASSWORD
+    if mfa.user_has_factor(user):
+        if defer_code:
+            return PENDING
+        if not otp:
+            return CODE_REQUIRED
+        if mfa.verify_code(user=user, code=otp) is None:
+            return LOCKING if _lock_if_spent(user) else CODE_INVALID
+        user.amr = AMR_PASSWORD_AND_CODE
+    _succeed(user)
+    return OK
+
+
+@transaction.atomic
+def _second_attempt(user: User, code: str) -> tuple[str, object]:
+    if not _reserve_attempt(user):
+        return LOCKED, None
+    device = mfa.verify_code(user=user, code=code)
+    if device is None:
+        return (LOCKING if _lock_if_spent(user) else CODE_INVALID), None
+    user.amr = AMR_PASSWORD_AND_CODE
+    _succeed(user)
+    return OK, device
+
+
+def _succeed(user: User) -> None:
     now = timezone.now()
     User.objects.filter(pk=user.pk).update(failed_login_attempts=0, last_login_at=now)
     user.failed_login_attempts, user.last_login_at, user.is_locked, user.locked_at = 0, now, False, None
-    return OK
 
 
 def _reserve_attempt(user: User) -> bool:

@@ -28,18 +28,19 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, UntypedTo
 
 from audit.services import audit_record
 
-from ..authentication import VERSION_CLAIM, access_token_for
+from ..authentication import AMR_CLAIM, VERSION_CLAIM, access_token_for
 from ..models import RefreshSession, User
 from .errors import InvalidRefreshToken
 
 FAMILY_CLAIM = "fam"
 
 
-def _refresh_token_for(user: User, session: RefreshSession) -> RefreshToken:
+def _refresh_token_for(user: User, session: RefreshSession, amr: list[str]) -> RefreshToken:
     token = RefreshToken()
     token[api_settings.USER_ID_CLAIM] = str(user.pk)
     token[VERSION_CLAIM] = user.token_version
     token[FAMILY_CLAIM] = str(session.pk)
+    token[AMR_CLAIM] = amr
     OutstandingToken.objects.create(
         user=user,
         jti=token[api_settings.JTI_CLAIM],
@@ -61,10 +62,12 @@ def token_pair(access: AccessToken, refresh: RefreshToken) -> dict:
 
 
 @transaction.atomic
-def session_start(*, user: User) -> dict:
-    """After a successful login: a new session (token family) and its first token pair."""
+def session_start(*, user: User, amr: list[str] | None = None) -> dict:
+    """After a successful login: a new session (token family) and its first token pair,
+    both saying how the login was made (`amr`: ["pwd"], or ["pwd", "otp"])."""
+    amr = list(amr or ["pwd"])
     session = RefreshSession.objects.create(user=user)
-    return token_pair(access_token_for(user), _refresh_token_for(user, session))
+    return token_pair(access_token_for(user, amr), _refresh_token_for(user, session, amr))
 
 
 def _decode_refresh(raw: str) -> dict:
@@ -80,6 +83,7 @@ def _decode_refresh(raw: str) -> dict:
         payload["_family"] = uuid.UUID(str(payload[FAMILY_CLAIM]))
         payload["_user"] = uuid.UUID(str(payload[api_settings.USER_ID_CLAIM]))
         payload["_version"] = int(payload.get(VERSION_CLAIM, 0))
+        payload["_amr"] = [str(method) for method in payload.get(AMR_CLAIM) or ["pwd"]]
         str(payload[api_settings.JTI_CLAIM])
     except (KeyError, ValueError, TypeError):
         raise InvalidRefreshToken() from None
@@ -124,7 +128,8 @@ def session_refresh(*, raw_token: str) -> dict:
             audit_record(actor=None, action="user.refresh_token_reused", target=user, note=f"session {session.pk}")
         else:
             RefreshSession.objects.filter(pk=session.pk).update(last_used_at=timezone.now())
-            pair = token_pair(access_token_for(user), _refresh_token_for(user, session))
+            amr = payload["_amr"]  # the factors of the login carry over to every rotation
+            pair = token_pair(access_token_for(user, amr), _refresh_token_for(user, session, amr))
     if reused:
         raise InvalidRefreshToken()
     return pair

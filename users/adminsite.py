@@ -1,0 +1,39 @@
+"""The admin site: staff only once both steps of the sign-in passed.
+
+`has_permission` is Django's (an active staff user) and the two-step state of the
+session (`two_step.state`): the password and, for a user with a second factor, a code
+(django-otp's verified session). With STAFF_MFA_REQUIRED an ADMIN or MANAGER without a
+factor is sent to enrolment before any other page. The login page routes a signed-in
+session to the step it still owes.
+"""
+
+from django.contrib import admin
+from django.urls import path
+
+from . import two_step
+
+
+class StaffAdminSite(admin.AdminSite):
+    enable_nav_sidebar = False
+
+    def has_permission(self, request):
+        return super().has_permission(request) and two_step.state(request) == two_step.PASSED
+
+    def login(self, request, extra_context=None):
+        owed = two_step.owed_step(request)
+        if owed is not None:
+            return owed
+        response = super().login(request, extra_context)
+        if request.method == "POST" and request.user.is_authenticated:  # the password step just passed
+            two_step.password_passed(request)
+            return two_step.owed_step(request) or response
+        return response
+
+    def get_urls(self):
+        urls = [
+            path("two-step/", two_step.verify(self), name="two_step_verify"),
+            path("two-step/setup/", two_step.setup(self), name="two_step_setup"),
+            path("two-step/factors/", self.admin_view(two_step.manage(self)), name="two_step_manage"),
+            path("two-step/reset/<uuid:user_id>/", self.admin_view(two_step.reset(self)), name="two_step_reset"),
+        ]
+        return urls + super().get_urls()
