@@ -3,6 +3,7 @@ roles (ADMIN after a confirmation page), end sessions, CSV export. Each goes thr
 the services, skips the accounts the actor may not manage, and writes History."""
 
 from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
@@ -13,6 +14,7 @@ from core.csv import csv_response
 from .. import services
 from ..models import Role
 from .history import describe_changes
+from .sudo import sudo_required
 
 # What an action may change, in the order History lists it.
 TRACKED_FIELDS = ("role", "email_verified", "is_locked", "failed_login_attempts", "is_professional")
@@ -40,6 +42,7 @@ class UserActionsMixin:
     """The actions of `UserAdmin` (a `ModelAdmin`: `message_user`, `log_change`, `has_set_role_permission`)."""
 
     actions = (
+        "delete_selected",
         "lock_users",
         "unlock_users",
         "mark_email_verified",
@@ -173,10 +176,19 @@ class UserActionsMixin:
 
     @admin.action(description="Set role: Admin", permissions=["set_role"])
     def set_role_admin(self, request, queryset):
-        """Asks first: an ADMIN can do everything, including making more admins."""
+        """Asks first: an ADMIN can do everything, including making more admins (and, in
+        sudo mode, for the password again)."""
+        reauth = sudo_required(self, request, purpose="make users admins")
+        if reauth is not None:
+            return reauth
         if request.POST.get("confirm") != "yes":
             return self._confirm_admin_role(request, queryset)
         self._set_role(request, queryset, Role.ADMIN)
+
+    @admin.action(description=django_delete_selected.short_description, permissions=["delete"])
+    def delete_selected(self, request, queryset):
+        """Django's own (a confirmation page, then `delete_queryset`), after sudo mode's check."""
+        return sudo_required(self, request, purpose="delete users") or django_delete_selected(self, request, queryset)
 
     @admin.action(description="Log out everywhere (end every session)", permissions=["change"])
     def end_sessions(self, request, queryset):

@@ -18,6 +18,7 @@ from .actions import UserActionsMixin
 from .audit_trail import audit_trail
 from .forms import StaffSetPasswordForm, UserCreationForm, UserEditForm, acting
 from .history import describe_changes
+from .sudo import sudo_required
 
 SHORT_ROLE_LABELS = {Role.ANONYMOUS.label: "Anonymous"}
 
@@ -108,9 +109,12 @@ class UserAdmin(UserActionsMixin, BaseUserAdmin):
     def verified(self, user):
         return user.email_verified
 
-    @admin.display(description="Locked", boolean=True, ordering="is_locked")
+    @admin.display(description="Locked", ordering="is_locked", empty_value="")
     def locked(self, user):
-        return user.is_locked
+        """A word where something is wrong, nothing where all is well (not a column of red ✖)."""
+        if not user.is_locked:
+            return ""
+        return format_html('<span class="user-locked" title="{}">Locked</span>', "Logging in is refused")
 
     @admin.display(description="Pro", boolean=True, ordering="is_professional")
     def professional(self, user):
@@ -175,11 +179,26 @@ class UserAdmin(UserActionsMixin, BaseUserAdmin):
             reason = str(exc) or "Managers cannot change, delete or set the password of an admin account."
             return self.forbidden(request, reason)
 
-    def changeform_view(self, request, *args, **kwargs):
-        return self._refusal(request, super().changeform_view, *args, **kwargs)
+    def changeform_view(self, request, object_id=None, *args, **kwargs):
+        if self._makes_admin(request, object_id):
+            reauth = sudo_required(self, request, purpose="make this user an admin")
+            if reauth is not None:
+                return reauth
+        return self._refusal(request, super().changeform_view, object_id, *args, **kwargs)
 
-    def delete_view(self, request, *args, **kwargs):
-        return self._refusal(request, super().delete_view, *args, **kwargs)
+    def delete_view(self, request, object_id, *args, **kwargs):
+        obj = self.get_object(request, object_id)
+        if obj is not None and self.has_delete_permission(request, obj):
+            reauth = sudo_required(self, request, purpose="delete this user")
+            if reauth is not None:
+                return reauth
+        return self._refusal(request, super().delete_view, object_id, *args, **kwargs)
+
+    def _makes_admin(self, request, object_id) -> bool:
+        """A form posted with the role ADMIN for a new user or one who is not one yet."""
+        if request.method != "POST" or request.POST.get("role") != Role.ADMIN:
+            return False
+        return object_id is None or not User.objects.filter(pk=object_id, role=Role.ADMIN).exists()
 
     def user_change_password(self, request, *args, **kwargs):
         with acting(request.user):
