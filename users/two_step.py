@@ -318,6 +318,11 @@ def reset(site):
         if not request.user.is_admin:
             raise PermissionDenied("Only an ADMIN may reset another user's second factors.")
         target = get_object_or_404(User, pk=user_id)
+        from .admin.sudo import sudo_required  # users.admin imports this module
+
+        reauth = sudo_required(site, request, purpose=f"reset the second factors of {target.email}")
+        if reauth is not None:  # sudo mode: the password (and code) again when the last check is old
+            return reauth
         if request.method == "POST":
             removed = services.user_reset_factors(actor=request.user, user=target)
             messages.success(request, f"Second factors of {target.email} reset ({removed} removed); sessions ended.")

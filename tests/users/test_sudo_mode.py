@@ -237,3 +237,29 @@ def test_a_recovery_code_does_too_once(stale_with_factor, enrolled_admin, member
         CHANGELIST, {**hidden_fields(response), **{k: data[k] for k in ("sudo_password", "sudo_code")}}
     )
     assert "That code is not valid" in again.content.decode()
+
+
+def test_resetting_another_users_factors_asks_first(stale, verified_user):
+    verified_user.device, _ = enrol(verified_user)
+    url = reverse("admin:two_step_reset", args=[verified_user.pk])
+    response = stale.get(url)
+    assert REAUTH_TITLE in response.content.decode()
+    assert "reset the second factors of" in response.content.decode()
+
+    back = stale.post(url, {"sudo_password": PASSWORD})
+    assert back.status_code == 302 and back.url == url
+    assert "Reset every second factor" in stale.get(url).content.decode()
+
+
+def test_a_stale_reset_confirmation_resets_once_the_password_is_given(stale, verified_user):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    enrol(verified_user)
+    url = reverse("admin:two_step_reset", args=[verified_user.pk])
+    response = stale.post(url)
+    assert REAUTH_TITLE in response.content.decode()
+    assert TOTPDevice.objects.filter(user=verified_user).exists()
+
+    stale.post(url, {**hidden_fields(response), "sudo_password": PASSWORD})
+
+    assert not TOTPDevice.objects.filter(user=verified_user).exists()
