@@ -90,10 +90,9 @@ class LoginView(PublicAPIView):
     async def post(self, request):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = await offload(
-            user_login, email=serializer.validated_data["username"], password=serializer.validated_data["password"]
-        )
-        return Response(await call(session_start, user=user))
+        data = serializer.validated_data
+        user = await offload(user_login, email=data["username"], password=data["password"], otp=data["otp"])
+        return Response(await call(session_start, user=user, amr=user.amr))
 
 
 class TokenRefreshView(PublicAPIView):

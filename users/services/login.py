@@ -36,6 +36,7 @@ OK, FAILED, UNVERIFIED, LOCKING, LOCKED = "ok", "failed", "unverified", "locking
 # A right password, the code still to come (PENDING: the admin's first step; CODE_REQUIRED:
 # the API without `otp`), and a wrong code.
 PENDING, CODE_REQUIRED, CODE_INVALID = "pending", "otp_required", "otp_invalid"
+CODE_LOCKING = "otp_locking"  # the wrong code that spent the budget
 OUTCOME_LABEL = {
     OK: "ok",
     FAILED: "failed",
@@ -45,6 +46,7 @@ OUTCOME_LABEL = {
     PENDING: "otp_required",
     CODE_REQUIRED: "otp_required",
     CODE_INVALID: "failed",
+    CODE_LOCKING: "locked",
 }
 # The `amr` claim (RFC 8176) of a session made with a password, and with a password and a code.
 AMR_PASSWORD, AMR_PASSWORD_AND_CODE = ["pwd"], ["pwd", "otp"]
@@ -75,7 +77,7 @@ def user_login(*, email: str, password: str, otp: str | None = None) -> User:
         return user
     if outcome == CODE_REQUIRED:
         raise SecondFactorRequired()
-    if outcome == CODE_INVALID:
+    if outcome in (CODE_INVALID, CODE_LOCKING):
         raise SecondFactorInvalid()
     _refuse(outcome)
 
@@ -144,7 +146,7 @@ def _attempt(user: User, password: str, otp: str, defer_code: bool) -> str:
         if not otp:
             return CODE_REQUIRED
         if mfa.verify_code(user=user, code=otp) is None:
-            return LOCKING if _lock_if_spent(user) else CODE_INVALID
+            return CODE_LOCKING if _lock_if_spent(user) else CODE_INVALID
         user.amr = AMR_PASSWORD_AND_CODE
     _succeed(user)
     return OK
@@ -156,7 +158,7 @@ def _second_attempt(user: User, code: str) -> tuple[str, object]:
         return LOCKED, None
     device = mfa.verify_code(user=user, code=code)
     if device is None:
-        return (LOCKING if _lock_if_spent(user) else CODE_INVALID), None
+        return (CODE_LOCKING if _lock_if_spent(user) else CODE_INVALID), None
     user.amr = AMR_PASSWORD_AND_CODE
     _succeed(user)
     return OK, device

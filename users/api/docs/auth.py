@@ -6,8 +6,10 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from core.docs import error_response
 from core.serializers import MessageSerializer
 
+from ...services.errors import SecondFactorInvalid, SecondFactorRequired
 from ..serializers.auth import (
     EmailSerializer,
+    LoginErrorSerializer,
     LoginSerializer,
     PasswordResetConfirmSerializer,
     RefreshSerializer,
@@ -74,8 +76,14 @@ login = extend_schema(
     description=(
         "Send `username` (the email) and `password` as `application/x-www-form-urlencoded` "
         "(or JSON with the same keys). Returns a bearer access token (payload: `sub`, `role`, `ver`, "
-        "`exp`) and a single-use `refresh_token` for `POST /token/refresh`. After MAX_LOGIN_ATTEMPTS "
-        "consecutive wrong passwords the account is locked; concurrent guesses never get more checks."
+        "`exp`, `amr`) and a single-use `refresh_token` for `POST /token/refresh`. After MAX_LOGIN_ATTEMPTS "
+        "consecutive wrong passwords the account is locked; concurrent guesses never get more checks.\n\n"
+        "**Two-factor sign-in.** An account with a second factor also sends `otp`: the 6-digit code of its "
+        "authenticator app or one of its recovery codes (each works once). Without it the answer is a 401 "
+        '`{"detail": ..., "code": "otp_required"}`, with a wrong or used one `otp_invalid`; never a '
+        "token. A wrong code counts toward the lockout as a wrong password does. `amr` in both tokens says "
+        'how the session was made: `["pwd"]` or `["pwd", "otp"]`; refreshing keeps it. In Swagger\'s '
+        "**Authorize** dialog, type the code as `client_secret` (client credentials location: request body)."
     ),
     request={"application/x-www-form-urlencoded": LoginSerializer, "application/json": LoginSerializer},
     responses={
@@ -83,14 +91,27 @@ login = extend_schema(
         400: error_response(
             "Account locked (or a required field missing)", "Account locked due to too many failed login attempts."
         ),
-        401: error_response("Unknown email, wrong password or unverified email", "Incorrect email or password."),
+        401: OpenApiResponse(
+            LoginErrorSerializer,
+            description="Unknown email, wrong password or unverified email; or a one-time code missing or wrong",
+            examples=[
+                OpenApiExample("Wrong credentials", value={"detail": "Incorrect email or password."}),
+                OpenApiExample("Code required", value=SecondFactorRequired().body()),
+                OpenApiExample("Wrong code", value=SecondFactorInvalid().body()),
+            ],
+        ),
         **BODY_ERRORS,
         429: THROTTLED,
     },
     examples=[
         OpenApiExample(
             "Credentials", value={"username": "john.doe@example.com", "password": "Secure*1234"}, request_only=True
-        )
+        ),
+        OpenApiExample(
+            "Credentials and a code",
+            value={"username": "john.doe@example.com", "password": "Secure*1234", "otp": "123456"},
+            request_only=True,
+        ),
     ],
 )
 
@@ -188,7 +209,8 @@ class JWTAuthenticationScheme(OpenApiAuthenticationExtension):
             "type": "oauth2",
             "description": (
                 "Log in with your email as `username`; the access token is then sent as "
-                "`Authorization: Bearer <access_token>`."
+                "`Authorization: Bearer <access_token>`. With two-factor sign-in, type the code from your "
+                "authenticator app as `client_secret` (client credentials location: request body)."
             ),
             "flows": {"password": {"tokenUrl": "/login/", "scopes": {}}},
         }

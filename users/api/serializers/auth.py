@@ -21,8 +21,42 @@ class LoginSerializer(serializers.Serializer):
 
     username = serializers.CharField(max_length=255, help_text="The account's email address.")
     password = serializers.CharField(max_length=128, style={"input_type": "password"}, trim_whitespace=False)
+    otp = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=32,
+        trim_whitespace=True,
+        help_text=(
+            "Only for an account with two-factor sign-in: the 6-digit code from its authenticator app, or one of "
+            "its recovery codes. Without it such an account gets a 401 with `code` `otp_required`; a wrong one, "
+            "`otp_invalid` (counted toward the lockout like a wrong password)."
+        ),
+    )
     grant_type = serializers.CharField(required=False, allow_blank=True, help_text="Ignored (OAuth2 form field).")
     scope = serializers.CharField(required=False, allow_blank=True, help_text="Ignored (OAuth2 form field).")
+    client_id = serializers.CharField(required=False, allow_blank=True, help_text="Ignored (OAuth2 form field).")
+    client_secret = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=32,
+        help_text=(
+            "Read as `otp` when `otp` is not sent: Swagger UI's Authorize dialog has no `otp` box, so type the "
+            "code as its client_secret (client credentials location: request body)."
+        ),
+    )
+
+    def validate(self, attrs):
+        attrs["otp"] = attrs.get("otp") or attrs.pop("client_secret", "") or ""
+        return attrs
+
+
+class LoginErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.ChoiceField(
+        choices=["otp_required", "otp_invalid"],
+        required=False,
+        help_text="Only when the password was right and the account has two-factor sign-in: send `otp` (again).",
+    )
 
 
 class TokenPairSerializer(serializers.Serializer):
