@@ -62,9 +62,15 @@ def _when(moment: datetime | float | None) -> datetime | None:
 
 
 def _schedule(entry: dict) -> str:
+    """`every 15 min`, `every 30 s`, `every 2 h`; a crontab as Celery writes it."""
     every = entry["schedule"]
+    if isinstance(every, timedelta):
+        every = every.total_seconds()
     if isinstance(every, int | float):
-        return f"every {timedelta(seconds=every)}".replace("every 0:", "every ")
+        for unit, seconds in (("h", 3600), ("min", 60)):
+            if every >= seconds and every % seconds == 0:
+                return f"every {int(every // seconds)} {unit}"
+        return f"every {every:g} s"
     return str(every).removeprefix("<crontab: ").removesuffix(">")
 
 

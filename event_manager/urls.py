@@ -20,6 +20,7 @@ from users.api.auth import (
 )
 from users.api.staff import AuditViewSet, UserViewSet
 
+from .admin_order import ordered
 from .docs_assets import favicon, redoc_bundle
 from .operator import operator_view
 from .views import HealthView
@@ -40,6 +41,8 @@ router.register("events", EventViewSet, basename="event")
 admin.site.site_header = "Event Manager administration"
 admin.site.site_title = "Event Manager admin"
 admin.site.index_title = "Community records"
+if not getattr(admin.site.get_app_list, "ordered", False):
+    admin.site.get_app_list = ordered(admin.site.get_app_list)
 
 urlpatterns = [
     re_path(r"^register/?$", RegisterView.as_view(), name="register"),

@@ -1,10 +1,37 @@
 from django.contrib import admin, messages
 from django.utils import timezone
+from django.utils.html import escape, format_html
 
 from .forms import NotificationPreferenceForm
+from .messages import DIGEST_KIND
 from .models import FanOut, Notification, NotificationPreference, OutgoingEmail
+from .preview import email_preview, kind_label
+from .registry import UnknownKind, kinds
 from .selectors import emails_failed, emails_waiting
 from .services import email_requeue, notification_mark_all_read
+
+
+class KindFilter(admin.SimpleListFilter):
+    """The kinds present, by their labels (`Registration confirmed`, not `events.registration_confirmed`)."""
+
+    title = "kind"
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        """Every registered kind (no query), and the digest where emails are listed."""
+        keys = [kind.key for kind in kinds()]
+        if model_admin.model is OutgoingEmail:
+            keys.append(DIGEST_KIND)
+        return sorted(((key, kind_label(key)) for key in keys), key=lambda choice: str(choice[1]))
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
+class KindLabelMixin:
+    @admin.display(description="Kind", ordering="kind")
+    def kind_label(self, obj):
+        return format_html('<span title="{}">{}</span>', obj.kind, kind_label(obj.kind))
 
 
 class AttentionFilter(admin.SimpleListFilter):
@@ -24,17 +51,49 @@ class AttentionFilter(admin.SimpleListFilter):
 
 
 @admin.register(OutgoingEmail)
-class OutgoingEmailAdmin(admin.ModelAdmin):
-    """The outbox: what was sent, what failed and why, what waits. Bodies are never stored."""
+class OutgoingEmailAdmin(KindLabelMixin, admin.ModelAdmin):
+    """The outbox: what was sent, what failed and why, what waits. Bodies are never stored: an
+    email's page renders them again for its preview (notifications.preview)."""
 
-    list_display = ("to_address", "kind", "status", "attempts", "created_at", "sent_at", "next_attempt_at")
-    list_filter = (AttentionFilter, "status", "kind", "created_at")
+    list_display = ("to_address", "kind_label", "status", "attempts", "created_at", "sent_at", "next_attempt_at")
+    list_filter = (AttentionFilter, "status", KindFilter, "created_at")
     search_fields = ("to_address",)
     date_hierarchy = "created_at"
     list_select_related = ("user",)
     show_full_result_count = False
-    readonly_fields = [field.name for field in OutgoingEmail._meta.fields]
+    readonly_fields = ["preview", "kind_label", *(field.name for field in OutgoingEmail._meta.fields)]
+    fields = [
+        "preview",
+        "to_address",
+        "kind_label",
+        "kind",
+        "status",
+        "attempts",
+        "last_error",
+        "created_at",
+        "queued_at",
+        "sent_at",
+        "next_attempt_at",
+        "digest",
+        "user",
+        "context",
+    ]
     actions = ("send_again",)
+
+    @admin.display(description="What was sent")
+    def preview(self, email):
+        try:
+            subject, text, withheld = email_preview(email)
+        except UnknownKind:
+            return f"No preview: the kind {email.kind!r} is no longer registered."
+        note = " Links made with a token at delivery are not shown." if withheld else ""
+        return format_html(
+            '<div class="email-preview"><p><b>Subject:</b> {}</p><pre>{}</pre>'
+            '<p class="help">Rendered again from the kind\'s templates and the stored context.{}</p></div>',
+            escape(subject),  # rendered templates are "safe" strings: escape them all the same
+            escape(text),
+            note,
+        )
 
     def has_add_permission(self, request):
         return False
@@ -85,16 +144,16 @@ class ReadFilter(admin.SimpleListFilter):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(KindLabelMixin, admin.ModelAdmin):
     """In-app notifications. Read-only: they are written by `notify`; a recipient marks their own read."""
 
-    list_display = ("title", "kind", "recipient", "is_read", "created_at")
-    list_filter = (RecipientFilter, ReadFilter, "kind", "created_at")
+    list_display = ("title", "kind_label", "recipient", "is_read", "created_at")
+    list_filter = (RecipientFilter, ReadFilter, KindFilter, "created_at")
     search_fields = ("recipient__email", "title")
     date_hierarchy = "created_at"
     list_select_related = ("recipient",)
     show_full_result_count = False
-    readonly_fields = ("recipient", "kind", "title", "body", "link", "actor", "read_at", "created_at")
+    readonly_fields = ("recipient", "kind_label", "title", "body", "link", "actor", "read_at", "created_at")
     exclude = ("dedupe_key",)
     actions = ("mark_read",)
 
@@ -125,11 +184,11 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(NotificationPreference)
-class NotificationPreferenceAdmin(admin.ModelAdmin):
+class NotificationPreferenceAdmin(KindLabelMixin, admin.ModelAdmin):
     """Choices members made (kinds with no row use their defaults); changed through their API or here."""
 
-    list_display = ("user", "kind", "email", "in_app", "digest", "updated_at")
-    list_filter = ("kind", "email", "in_app", "digest")
+    list_display = ("user", "kind_label", "email", "in_app", "digest", "updated_at")
+    list_filter = (KindFilter, "email", "in_app", "digest")
     search_fields = ("user__email",)
     list_select_related = ("user",)
     raw_id_fields = ("user",)
@@ -137,12 +196,12 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
 
 
 @admin.register(FanOut)
-class FanOutAdmin(admin.ModelAdmin):
+class FanOutAdmin(KindLabelMixin, admin.ModelAdmin):
     """Large notify_many calls the worker writes out; the sweep queues again a PENDING one no broker
     accepted (after 20 s) or whose task was lost (2 minutes after it was queued)."""
 
-    list_display = ("kind", "recipients", "status", "created_at", "done_at")
-    list_filter = ("status", "kind", "created_at")
+    list_display = ("kind_label", "recipients", "status", "created_at", "done_at")
+    list_filter = ("status", KindFilter, "created_at")
     date_hierarchy = "created_at"
     show_full_result_count = False
     exclude = ("recipient_ids",)

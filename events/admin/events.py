@@ -7,7 +7,7 @@ Managers and admins both work here: permissions come from the role.
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
+from django.db.models import Case, Count, F, Q, Value, When
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
@@ -69,6 +69,8 @@ class EventAdminForm(forms.ModelForm):
     class Meta:
         model = Event
         fields = EDITABLE_FIELDS
+        labels = {"location": "Location"}  # as the API calls it
+        help_texts = {"location": "The address, or where to meet (an online event may leave it empty)."}
 
     def clean(self):
         cleaned = super().clean()
@@ -84,7 +86,6 @@ class EventAdmin(EventReviewMixin, CheckInInlineMixin, StaffRoleAdmin):
     list_filter = ("status", "kind", TimeFilter, ReviewFilter, "pro_only")
     search_fields = ("title", "location", "created_by__email")
     date_hierarchy = "starts_at"
-    ordering = ("-starts_at",)
     list_select_related = ("created_by",)
     list_per_page = 50
     show_full_result_count = False
@@ -102,6 +103,30 @@ class EventAdmin(EventReviewMixin, CheckInInlineMixin, StaffRoleAdmin):
     def get_queryset(self, request):
         waiting = Count("registrations", filter=Q(registrations__status=RegistrationStatus.WAITLISTED))
         return super().get_queryset(request).annotate(waiting_count=waiting)
+
+    def get_ordering(self, request):
+        """Upcoming and running events first, the soonest first; then past ones, the latest first
+        (a column header overrides it)."""
+        now = timezone.now()
+        past = Case(When(ends_at__lt=now, then=Value(1)), default=Value(0))
+        return (
+            past.asc(),
+            Case(When(ends_at__gte=now, then=F("starts_at"))).asc(),
+            Case(When(ends_at__lt=now, then=F("starts_at"))).desc(),
+        )
+
+    def get_fieldsets(self, request, obj=None):
+        """A new event shows only what its creator fills in: no empty read-only sections."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None:
+            return fieldsets
+        hidden = set(self.readonly_fields)
+        shown = []
+        for name, options in fieldsets:
+            fields = [field for field in options["fields"] if field not in hidden]
+            if fields:
+                shown.append((name, {**options, "fields": fields}))
+        return shown
 
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)

@@ -22,7 +22,7 @@ def test_manager_approves_a_colleagues_event_from_the_banner(as_manager, manager
     as_manager.get_by_role("link", name="Approve…").click()
     as_manager.fill("#id_feedback", "Looks good.")
     shot("review")
-    as_manager.get_by_role("button", name="Approve 1 event").click()
+    as_manager.get_by_role("button", name="Approve this event").click()
     expect(as_manager.locator("ul.messagelist")).to_contain_text("Approved 1 event.")
     expect(as_manager.get_by_role("link", name="Approve…")).to_have_count(0)
     event.refresh_from_db()
@@ -38,7 +38,7 @@ def test_rejecting_without_feedback_asks_for_it(as_manager):
     event = EventFactory(status=EventStatus.PENDING, created_by=colleague, submitted_by=colleague)
     as_manager.goto(f"/admin/events/event/{event.pk}/change/")
     as_manager.get_by_role("link", name="Reject with feedback…").click()
-    as_manager.get_by_role("button", name="Reject 1 event").click()
+    as_manager.get_by_role("button", name="Reject this event").click()
     expect(as_manager.locator(".errorlist")).to_contain_text("Tell the creator what to change.")
     assert Event.objects.get(pk=event.pk).status == EventStatus.PENDING
 
