@@ -4,9 +4,17 @@ handlers are coroutines that reach services and selectors only through `call`.
 Each handler makes one hop: a small synchronous function below runs the
 service and reads back the annotated row the response needs, so a request
 costs a fixed number of queries whatever the page size.
+
+A change that committed is answered as a success, whatever happens to the
+database connection afterwards (see the README's fault policy): an event's
+state changes read the event back inside their own transaction, so nothing is
+read after the COMMIT; a new event, a registration and a check-in are read back
+after it through `core.db.read_back` (a fresh connection, else the row as written),
+which keeps the event's lock as short as before.
 """
 
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_view
@@ -19,6 +27,7 @@ from rest_framework.response import Response
 
 from core.api import APIView, GenericViewSet
 from core.concurrency import call
+from core.db import read_back
 from core.pagination import SkipLimitPagination, SkipLimitParams
 from core.renderers import ORJSONRenderer
 from core.throttling import AuthRateThrottle, ThrottleUnauthenticatedWritesMixin
@@ -91,20 +100,28 @@ def _events_page(paginator, request, filters) -> list[Event]:
 
 
 def _then_read(service, user, event_id, **kwargs) -> Event:
-    """Run a state change, then read the event back as the caller sees it (one hop)."""
-    event = service(actor=user, event_id=event_id, **kwargs)
-    return _event_or_404(user, event.pk)
+    """Run a state change and read the event back as the caller sees it, in the change's
+    transaction (the event row still locked): the answer is what commits, and no query
+    runs after the COMMIT that could turn a done change into a 503."""
+    with transaction.atomic():
+        event = service(actor=user, event_id=event_id, **kwargs)
+        return _event_or_404(user, event.pk)
 
 
 def _create(user, data) -> Event:
     event = services.event_create(actor=user, **data)
-    return _event_or_404(user, event.pk)
+    return read_back(_event_or_404, user, event.pk, written=lambda: event)
 
 
 def _registration_out(user, event_id, registration):
-    """The registration with its rank, read back after a change."""
-    row = selectors.event_registrations(event_id=event_id).filter(pk=registration.pk).first()
-    return row or registration
+    """The registration with its rank, read back after its change committed (the row as
+    written when the database no longer answers)."""
+
+    def read():
+        row = selectors.event_registrations(event_id=event_id).filter(pk=registration.pk).first()
+        return row or registration
+
+    return read_back(read, written=lambda: registration)
 
 
 def _attendees_page(view, user, event_id):
