@@ -4,7 +4,8 @@ The page shows, for each method the user has, its label and, when it has one, it
 template (a passkey's button, say); the code form (authenticator app or recovery
 code) is always there for a user with a factor. Another app adds a method with
 `register(Method(...))` in its AppConfig.ready(), and finishes the step by calling
-`users.two_step.complete(request, device)` with the django-otp device it checked.
+`users.two_step.complete(request, device, counted=False)` with the django-otp device it
+checked.
 """
 
 from collections.abc import Callable

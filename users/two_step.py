@@ -38,6 +38,7 @@ from mfa.methods import methods_for
 from mfa.qr import key_for_humans, qr_svg
 
 from . import services
+from .devices import browser_sign_in
 from .forms import LOCKED
 from .models import User
 
@@ -89,16 +90,23 @@ def password_passed(request) -> None:
     request.session[VERSION_KEY] = request.user.token_version
     request.session[AMR_KEY] = ["pwd"]
     _forget(request)
+    if state(request) == PASSED:  # the password was all it takes: signed in
+        browser_sign_in(request, request.user)
 
 
-def complete(request, device) -> None:
+def complete(request, device, *, counted: bool = True) -> None:
     """Step two passed with `device` (a django-otp device of request.user, already checked):
-    the session is verified, under a new session key."""
+    the session is verified, under a new session key. A method that did not go through
+    `services.user_login_second_step` (a passkey) passes `counted=False`, which gives back
+    the attempt the password step left counted."""
+    if not counted:
+        services.user_login_completed(user=request.user)
     request.session.cycle_key()
     django_otp.login(request, device)
     request.session[AMR_KEY] = ["pwd", "otp"]
     request.user.is_verified = lambda: True
     _forget(request)
+    browser_sign_in(request, request.user)
 
 
 def owed_step(request):

@@ -35,7 +35,7 @@ from .errors import (
     SecondFactorInvalid,
     SecondFactorRequired,
 )
-from .login import user_login, user_login_first_step, user_login_second_step
+from .login import user_login, user_login_completed, user_login_first_step, user_login_second_step
 from .registration import user_add, user_register, user_verify_email, verification_resend
 from .second_factor import NotAllowedToReset, user_reset_factors
 from .sessions import (
@@ -95,6 +95,7 @@ __all__ = [
     "user_delete",
     "user_lock",
     "user_login",
+    "user_login_completed",
     "user_login_first_step",
     "user_login_second_step",
     "user_mark_email_verified",

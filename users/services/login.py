@@ -106,6 +106,13 @@ def user_login_second_step(*, user: User, code: str):
     raise SecondFactorInvalid()
 
 
+@transaction.atomic
+def user_login_completed(*, user: User) -> None:
+    """A second step passed by another method than a code (a passkey checked by its own
+    views): the attempt the password step left counted is given back, as a right code would."""
+    _succeed(user)
+
+
 def _login(email: str, password: str, *, otp: str, defer_code: bool) -> tuple[User | None, str]:
     user = User.objects.by_email(email).filter(closed_at__isnull=True).first()
     outcome = _attempt(user, password, otp, defer_code) if user is not None else FAILED
