@@ -7,6 +7,7 @@ hash; using one deletes its row, and of two requests with the same code only the
 whose DELETE removed the row wins.
 """
 
+from django.conf import settings
 from django.db import models
 from django_otp.models import Device
 
@@ -42,3 +43,25 @@ class RecoveryCode(models.Model):
 
     def __str__(self):
         return f"recovery code {self.pk}"
+
+
+class KnownDevice(models.Model):
+    """A browser or API client a user has signed in from (`mfa.devices`): only a hash of
+    what identifies it is kept, and a label for people ("Firefox on Linux")."""
+
+    class Kind(models.TextChoices):
+        BROWSER = "browser", "Browser (device cookie)"
+        API = "api", "API client (user agent and network)"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="known_devices")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    fingerprint = models.CharField(max_length=64)
+    label = models.CharField(max_length=120, blank=True)
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "fingerprint"], name="mfa_known_device_unique")]
+
+    def __str__(self):
+        return f"{self.label or self.kind} ({self.user_id})"

@@ -20,6 +20,7 @@ PASSWORD_CHANGED = "users.password_changed"
 PROFESSIONAL_GRANTED = "users.professional_granted"
 ACCOUNT_CLOSED = "users.account_closed"
 ACCOUNT_LOCKED = "users.account_locked"
+NEW_DEVICE = "users.new_device"
 
 
 def verification_url(user) -> str:
@@ -120,6 +121,18 @@ def register_kinds() -> None:
             "password unlocks the account. If the wrong passwords were not yours, someone may be guessing "
             "yours: choose a new, strong one.",
             render=_password_reset_context,
+        )
+    )
+    register(
+        _security(
+            NEW_DEVICE,
+            "Sign-in from a new device",
+            "A notice when your account signs in from a browser or app it has not used before.",
+            "New sign-in to your Event Manager account",
+            "Your account just signed in through {{ how }} from a device it has not used before: {{ device }}, "
+            "from the address {{ ip }}. If this was you, there is nothing to do. If it was not, someone knows "
+            "your password: reset it at once (\u201cForgot your password?\u201d on the login page) and tell an "
+            "administrator.",
         )
     )
     register(

@@ -20,6 +20,8 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.urls import reverse
 
+from .devices import set_device_cookie
+
 ACTIVITY_KEY = "staff_last_activity"
 CHECKED_KEY = "staff_last_check"
 # The activity stamp is rewritten at most this often: one session write a minute,
@@ -49,7 +51,8 @@ def on_login(sender, request, user, **kwargs) -> None:
 class AdminIdleTimeoutMiddleware:
     """Ends an idle admin session of a staff member and sends them to the admin login,
     which returns them where they were. Only requests under /admin/ look at the session
-    (elsewhere nothing is loaded); a member's session and every API token are left alone."""
+    (elsewhere nothing is loaded); a member's session and every API token are left alone.
+    It also sets the device cookie an admin sign-in from a new browser made (`users.devices`)."""
 
     sync_capable = async_capable = True
 
@@ -64,13 +67,17 @@ class AdminIdleTimeoutMiddleware:
             return self.__acall__(request)
         if not self._watched(request):
             return self.get_response(request)
-        return self._check(request) or self.get_response(request)
+        response = self._check(request) or self.get_response(request)
+        set_device_cookie(request, response)
+        return response
 
     async def __acall__(self, request):
         if not self._watched(request):
             return await self.get_response(request)
         # Loading the session and the user is database work: one hop, for admin pages only.
-        return await sync_to_async(self._check)(request) or await self.get_response(request)
+        response = await sync_to_async(self._check)(request) or await self.get_response(request)
+        set_device_cookie(request, response)
+        return response
 
     @staticmethod
     def _watched(request) -> bool:

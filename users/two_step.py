@@ -38,6 +38,7 @@ from mfa.methods import methods_for
 from mfa.qr import key_for_humans, qr_svg
 
 from . import services
+from .devices import browser_sign_in
 from .forms import LOCKED
 from .models import User
 
@@ -89,6 +90,8 @@ def password_passed(request) -> None:
     request.session[VERSION_KEY] = request.user.token_version
     request.session[AMR_KEY] = ["pwd"]
     _forget(request)
+    if state(request) == PASSED:  # the password was all it takes: signed in
+        browser_sign_in(request, request.user)
 
 
 def complete(request, device, *, counted: bool = True) -> None:
@@ -103,6 +106,7 @@ def complete(request, device, *, counted: bool = True) -> None:
     request.session[AMR_KEY] = ["pwd", "otp"]
     request.user.is_verified = lambda: True
     _forget(request)
+    browser_sign_in(request, request.user)
 
 
 def owed_step(request):

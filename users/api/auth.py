@@ -17,6 +17,7 @@ from core.api import PublicAPIView
 from core.concurrency import call, offload
 from core.parsers import FormParser, JSONParser, MultiPartParser
 
+from ..devices import api_sign_in
 from ..services import (
     InvalidVerificationToken,
     password_reset_confirm,
@@ -92,6 +93,7 @@ class LoginView(PublicAPIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         user = await offload(user_login, email=data["username"], password=data["password"], otp=data["otp"])
+        await call(api_sign_in, request, user)  # a new device is told to the owner
         return Response(await call(session_start, user=user, amr=user.amr))
 
 
