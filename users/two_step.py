@@ -340,17 +340,3 @@ def reset(site):
 
     return view
 
-
-def reset_factors_action(modeladmin, request, queryset):
-    """Admin action on the user list: opens the reset page of the one user selected."""
-    if not request.user.is_admin:
-        modeladmin.message_user(request, "Only an ADMIN may reset second factors.", messages.ERROR)
-        return None
-    users = list(queryset[:2])
-    if len(users) != 1:
-        modeladmin.message_user(request, "Select exactly one user to reset their second factors.", messages.WARNING)
-        return None
-    return redirect(reverse("admin:two_step_reset", args=[users[0].pk]))
-
-
-reset_factors_action.short_description = "Reset second factors (ADMIN)"

@@ -14,7 +14,6 @@ from django.contrib.auth.models import Group
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ..forms import StaffLoginForm
-from ..two_step import reset_factors_action
 from .forms import UserEditForm
 from .user_admin import UserAdmin
 
@@ -23,8 +22,6 @@ admin.site.unregister(Group)
 # Second factors are managed on the two-step pages (users.two_step), never by reading keys.
 admin.site.unregister(TOTPDevice)
 admin.site.login_form = StaffLoginForm
-# The reset of another user's second factors (its page lives with the two-step pages).
-UserAdmin.actions = (*UserAdmin.actions, reset_factors_action)
 # The app list on the left would leave the user list too little of a 1366-px screen.
 admin.site.enable_nav_sidebar = False
 
