@@ -339,4 +339,3 @@ def reset(site):
         return _page(site, request, "admin/two_step/reset.html", context)
 
     return view
-
