@@ -31,6 +31,9 @@ class StaffAdminSite(admin.AdminSite):
 
     def get_urls(self):
         urls = [
+            # Django's logout, without the staff check: a session still owing its second step
+            # (or its enrolment) may give up and log out.
+            path("logout/", self.logout, name="logout"),
             path("two-step/", two_step.verify(self), name="two_step_verify"),
             path("two-step/setup/", two_step.setup(self), name="two_step_setup"),
             path("two-step/factors/", self.admin_view(two_step.manage(self)), name="two_step_manage"),

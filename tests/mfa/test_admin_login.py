@@ -165,3 +165,13 @@ def test_logging_out_everywhere_ends_the_admin_session(enrolled_admin):
     services.session_logout_all(user=enrolled_admin)
 
     assert client.get(CHANGELIST).status_code == 302
+
+
+@pytest.mark.parametrize("owing", ["code", "enrolment"])
+def test_a_session_owing_a_step_may_log_out(enrolled_admin, manager_user, required, owing):
+    user = enrolled_admin if owing == "code" else manager_user
+    client = Client()
+    password_step(client, user)
+    assert client.post(reverse("admin:logout")).status_code == 200  # "Logged out"
+    assert "_auth_user_id" not in client.session
+    assert client.get(VERIFY).url.startswith(LOGIN)
