@@ -54,4 +54,15 @@
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready);
   else ready();
   document.addEventListener("htmx:afterSwap", focusAfterSwap);
+
+  // A refusal (4xx) that comes back as the same partial with its message (the view marks it
+  // X-Portal-Partial) is shown in place, as the page does without JavaScript; htmx swaps
+  // only 2xx by default.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr && xhr.status >= 400 && xhr.status < 500 && xhr.getResponseHeader("X-Portal-Partial")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
 })();
