@@ -330,10 +330,13 @@ SIMPLE_JWT = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Event Manager API",
     "DESCRIPTION": (
-        "User registration, email verification, login and admin/manager user management "
-        "for the Event Manager community platform. Log in with **Authorize** (OAuth2 "
-        "password flow against `/login/`, username = your email); programs send the token it returns as "
-        "`Authorization: Bearer <access_token>`."
+        "The API of the Event Manager community platform: accounts (registration, email verification, "
+        "login, your profile and password), events (managers publish them, another manager approves, members "
+        "see approved events, register, join the waiting list and are checked in; calendar files and a "
+        "personal feed), notifications (in-app messages and your choice of email, in-app or the daily digest "
+        "for each kind), and, for admins and managers, user management and the audit trail. Log in with "
+        "**Authorize** (OAuth2 password flow against `/login/`, username = your email); programs send the "
+        "token it returns as `Authorization: Bearer <access_token>`."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -355,6 +358,12 @@ SPECTACULAR_SETTINGS = {
         {"name": "Events", "description": "Managers publish, other managers approve, members see approved events."},
         {"name": "Event registrations", "description": "Register, the waiting list, attendee lists and check-in."},
         {"name": "Calendar", "description": ".ics files and your personal calendar feed."},
+        {"name": "Notifications", "description": "Your in-app messages, and how each kind reaches you."},
+    ],
+    # `.ics` and `.csv` paths are files: the schema shows them without the trailing slash.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.docs.file_paths_without_trailing_slash",
     ],
 }
 
