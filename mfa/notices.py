@@ -10,6 +10,8 @@ CHANGES = {
     "totp_removed": "The authenticator app was removed from your second factors",
     "recovery_codes_regenerated": "New recovery codes were made (the old ones no longer work)",
     "factors_reset": "An administrator reset your second factors (and ended your sessions)",
+    "passkey_added": "A passkey was added as a second factor",
+    "passkey_removed": "A passkey was removed from your second factors",
 }
 
 

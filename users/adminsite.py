@@ -30,6 +30,8 @@ class StaffAdminSite(admin.AdminSite):
         return response
 
     def get_urls(self):
+        from . import passkeys  # its views import this module's neighbours
+
         urls = [
             # Django's logout, without the staff check: a session still owing its second step
             # (or its enrolment) may give up and log out.
@@ -38,5 +40,6 @@ class StaffAdminSite(admin.AdminSite):
             path("two-step/setup/", two_step.setup(self), name="two_step_setup"),
             path("two-step/factors/", self.admin_view(two_step.manage(self)), name="two_step_manage"),
             path("two-step/reset/<uuid:user_id>/", self.admin_view(two_step.reset(self)), name="two_step_reset"),
+            *passkeys.urls(self),
         ]
         return urls + super().get_urls()

@@ -8,6 +8,22 @@ def _ensure_user_count_triggers(sender, using="default", **kwargs):
     ensure_triggers(using)
 
 
+def _register_passkey_method():
+    """The second step's passkey button (mfa.methods), for users who have a passkey."""
+    from mfa import passkeys
+    from mfa.methods import Method, register
+
+    register(
+        Method(
+            key="passkey",
+            label="Passkey",
+            hint="Use the button below, then this device's screen lock or your security key.",
+            available=passkeys.has_passkey,
+            template="users/passkeys/method.html",
+        )
+    )
+
+
 class UsersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "users"
@@ -21,4 +37,5 @@ class UsersConfig(AppConfig):
 
         register_kinds()
         user_logged_in.connect(on_login, dispatch_uid="users.staff_session.on_login")
+        _register_passkey_method()
         post_migrate.connect(_ensure_user_count_triggers, sender=self)

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp_webauthn",
     "core",
     "audit",
     "users",
@@ -180,6 +181,16 @@ ADMIN_REAUTH_MINUTES = env.int("ADMIN_REAUTH_MINUTES", default=10)
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
 # /password-reset and /verify-email/resend answer no sooner than this, so their
 # time does not tell whether the address is registered.
+# Passkeys (django-otp-webauthn) are a second factor only (after the password), checked
+# against the origin the request came to (its host is checked by ALLOWED_HOSTS);
+# WEBAUTHN_RP_ID (default: that host's name) scopes them to a domain, for good.
+OTP_WEBAUTHN_HELPER_CLASS = "users.passkeys.PasskeyHelper"
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_RP_NAME = env.str("WEBAUTHN_RP_NAME", default="Event Manager")
+OTP_WEBAUTHN_RP_ID_CALLABLE = "users.passkeys.relying_party_id"
+WEBAUTHN_RP_ID = env.str("WEBAUTHN_RP_ID", default="")
+# Origins accepted beside the request's own (e.g. SERVER_BASE_URL behind a proxy).
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list("WEBAUTHN_ALLOWED_ORIGINS", default=[SERVER_BASE_URL])
 ACCOUNT_LOOKUP_MIN_SECONDS = env.float("ACCOUNT_LOOKUP_MIN_SECONDS", default=0.25)
 # Links in verification emails stay valid this long (until used).
 EMAIL_VERIFICATION_TIMEOUT = env.int("EMAIL_VERIFICATION_TIMEOUT", default=3 * 24 * 3600)
