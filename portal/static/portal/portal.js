@@ -36,6 +36,8 @@
   // keyboard and screen-reader users know what changed.
   function focusAfterSwap(event) {
     var target = event.detail && event.detail.target;
+    // An outerHTML swap replaced the target: find its successor by id.
+    if (target && !target.isConnected && target.id) target = document.getElementById(target.id);
     if (!target) return;
     var focus = target.querySelector("[data-focus-after-swap]") || target.querySelector("[role=status]");
     if (focus) {
