@@ -177,10 +177,6 @@ OTP_TOTP_SYNC = False
 # password (and code) again when it was last proved longer ago than ADMIN_REAUTH_MINUTES.
 ADMIN_SESSION_IDLE_MINUTES = env.int("ADMIN_SESSION_IDLE_MINUTES", default=30)
 ADMIN_REAUTH_MINUTES = env.int("ADMIN_REAUTH_MINUTES", default=10)
-# Seconds a password reset link stays valid (until used).
-PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
-# /password-reset and /verify-email/resend answer no sooner than this, so their
-# time does not tell whether the address is registered.
 # Passkeys (django-otp-webauthn) are a second factor only (after the password), checked
 # against the origin the request came to (its host is checked by ALLOWED_HOSTS);
 # WEBAUTHN_RP_ID (default: that host's name) scopes them to a domain, for good.
@@ -189,8 +185,13 @@ OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
 OTP_WEBAUTHN_RP_NAME = env.str("WEBAUTHN_RP_NAME", default="Event Manager")
 OTP_WEBAUTHN_RP_ID_CALLABLE = "users.passkeys.relying_party_id"
 WEBAUTHN_RP_ID = env.str("WEBAUTHN_RP_ID", default="")
-# Origins accepted beside the request's own (e.g. SERVER_BASE_URL behind a proxy).
-OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list("WEBAUTHN_ALLOWED_ORIGINS", default=[SERVER_BASE_URL])
+# Origins accepted beside the request's own (users.passkeys.PasskeyHelper), e.g. another
+# name of the site; each https:// (or http://localhost…).
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list("WEBAUTHN_ALLOWED_ORIGINS", default=[])
+# Seconds a password reset link stays valid (until used).
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
+# /password-reset and /verify-email/resend answer no sooner than this, so their
+# time does not tell whether the address is registered.
 ACCOUNT_LOOKUP_MIN_SECONDS = env.float("ACCOUNT_LOOKUP_MIN_SECONDS", default=0.25)
 # Links in verification emails stay valid this long (until used).
 EMAIL_VERIFICATION_TIMEOUT = env.int("EMAIL_VERIFICATION_TIMEOUT", default=3 * 24 * 3600)
@@ -418,3 +419,5 @@ SILENCED_SYSTEM_CHECKS = ["auth.W004"]
 
 # Logging, metrics, traces, errors and backups: event_manager/settings/operations.py.
 from .operations import *  # noqa: E402, F403
+# django-otp-webauthn wants a fixed list of origins; the request's own is used (PasskeyHelper).
+SILENCED_SYSTEM_CHECKS += ["otp_webauthn.E030"]
