@@ -203,7 +203,7 @@ class EventAdmin(EventReviewMixin, CheckInInlineMixin, StaffRoleAdmin):
         ]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        event = Event.objects.filter(pk=object_id).first() if object_id else None
+        event = self.get_object(request, object_id) if object_id else None  # None for a malformed id too
         extra_context = {**(extra_context or {}), "review_buttons": self.review_buttons(request, event)}
         return super().change_view(request, object_id, form_url, extra_context)
 

@@ -67,7 +67,7 @@ def test_registrations_and_audit_lists_fit_1366_pixels(as_admin, shot):
     assert fits(as_admin) == (0, 0)
 
 
-def test_an_approval_in_the_admin_shows_on_the_events_history(as_admin, shot):
+def test_an_approval_in_the_admin_shows_on_the_events_history(as_admin, shot, axe):
     manager = UserFactory(manager=True)
     event = EventFactory(title="Robot lab", status=EventStatus.PENDING, created_by=manager, submitted_by=manager)
     as_admin.goto(f"/admin/events/event/{event.pk}/change/")
@@ -79,6 +79,7 @@ def test_an_approval_in_the_admin_shows_on_the_events_history(as_admin, shot):
     expect(as_admin.locator("h1")).to_have_text("Approve event")
     as_admin.fill("#id_feedback", "Looks good.")
     shot("approve")
+    axe("the approve page")
     as_admin.get_by_role("button", name="Approve this event").click()
     expect(as_admin.locator("#event-status")).to_have_text("Approved")
 
@@ -89,6 +90,7 @@ def test_an_approval_in_the_admin_shows_on_the_events_history(as_admin, shot):
     expect(trail).to_contain_text("status: PENDING → APPROVED")
     expect(as_admin.locator("#change-history")).to_contain_text("Approved. Feedback: Looks good.")
     shot("history")
+    axe("the event's history")
 
     as_admin.goto("/admin/")
     expect(as_admin.locator("#recent-actions-module")).to_contain_text("Robot lab")
@@ -103,7 +105,7 @@ def test_no_take_me_back_returns_to_the_event(as_admin):
     expect(as_admin).to_have_url(f"{as_admin.url.split('/admin/')[0]}/admin/events/event/{event.pk}/change/")
 
 
-def test_the_operator_page(as_admin, shot):
+def test_the_operator_page(as_admin, shot, axe):
     manager = UserFactory(manager=True)
     EventFactory(
         title="Robot lab",
@@ -130,6 +132,7 @@ def test_the_operator_page(as_admin, shot):
     expect(as_admin.locator("#review-count")).to_have_text("1")
     expect(as_admin.get_by_role("link", name="Robot lab")).to_be_visible()
     assert fits(as_admin, "#content-main") == (0, 0)
+    axe("the operator page")
     shot("operator", full_page=True)
     directory = os.environ.get("PORTAL_SCREENSHOTS")  # `make screenshots` sets it: docs/screenshots
     if directory:

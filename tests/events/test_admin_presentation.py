@@ -134,3 +134,10 @@ def test_a_refused_approval_is_not_logged(manager_site_client, manager_user):
     own = EventFactory(status=EventStatus.PENDING, created_by=manager_user, submitted_by=manager_user)
     manager_site_client.post(review_url(own, "approve"), {"apply": "1", "feedback": ""})
     assert not LogEntry.objects.filter(object_id=str(own.pk)).exists()
+
+
+@pytest.mark.parametrize("tail", ["not-an-id/change/", "00000000-0000-0000-0000-000000000000/change/"])
+def test_a_malformed_or_unknown_id_is_not_a_server_error(admin_site_client, tail):
+    response = admin_site_client.get(CHANGELIST + tail)
+    assert response.status_code == 302  # Django's "doesn't exist. Perhaps it was deleted?"
+    assert response["Location"] == "/admin/"
