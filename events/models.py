@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.timezones import default_time_zone, validate_time_zone
 from users.models import HTTPURLField
 
 
@@ -54,6 +55,8 @@ EDITABLE_FIELDS = (
     "pro_only",
     "registration_opens_at",
     "registration_closes_at",
+    "time_zone",
+    "members_only",
 )
 
 
@@ -78,6 +81,15 @@ class Event(models.Model):
     capacity = models.PositiveIntegerField(null=True, blank=True, help_text="Seats; empty means unlimited.")
     requirements = models.TextField("participation requirements", max_length=2000, blank=True)
     pro_only = models.BooleanField("professional members only", default=False)
+    time_zone = models.CharField(
+        max_length=64,
+        default=default_time_zone,
+        validators=[validate_time_zone],
+        help_text="The venue's IANA time zone (e.g. Europe/Paris): calendar files carry it.",
+    )
+    members_only = models.BooleanField(
+        default=False, help_text="Hidden from visitors without an account, even when events are public."
+    )
     registration_opens_at = models.DateTimeField(null=True, blank=True, help_text="Empty: open once approved.")
     registration_closes_at = models.DateTimeField(null=True, blank=True, help_text="Empty: open until it starts.")
     status = models.CharField(max_length=10, choices=EventStatus, default=EventStatus.DRAFT, editable=False)

@@ -9,6 +9,8 @@ import functools
 import uuid
 from datetime import UTC, timedelta
 
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Subquery, Value, When
@@ -21,14 +23,29 @@ from .models import LIVE_STATUSES, SEAT_STATUSES, Event, EventStatus, Registrati
 from .rules import is_staff
 
 
+def _published(event: Event) -> bool:
+    """Members may see it: APPROVED, or once approved and now back in review after an edit
+    (`rules.registration_paused`) or cancelled."""
+    return event.status == EventStatus.APPROVED or (
+        event.status in (EventStatus.PENDING, EventStatus.CANCELLED) and event.published_at is not None
+    )
+
+
 def event_visible_to(event: Event, user) -> bool:
+    if user is None or not user.is_authenticated:
+        return event_public(event)
     if is_staff(user) or event.created_by_id == user.pk:
         return True
-    if event.status == EventStatus.APPROVED or (
-        event.status == EventStatus.CANCELLED and event.published_at is not None
-    ):
+    if _published(event):
         return True
     return Registration.objects.filter(event=event, user_id=user.pk, status__in=LIVE_STATUSES).exists()
+
+
+def event_public(event: Event) -> bool:
+    """Whether a visitor without an account may see `event` on the member pages: events are
+    public (EVENTS_PUBLIC), this one is not members-only, and members may see it. The API
+    answers anonymous callers with 401 whatever this says."""
+    return settings.EVENTS_PUBLIC and not event.members_only and _published(event)
 
 
 def _count(queryset):
@@ -74,14 +91,17 @@ def _where(user, filters: dict) -> tuple[list[str], list]:
     registrants while back in review) and the list's filters, as SQL on `e`."""
     clauses, params = [], []
     live, live_params = _in(LIVE_STATUSES)
+    published = "(e.status = %s OR (e.status IN (%s, %s) AND e.published_at IS NOT NULL))"
+    published_params = [str(EventStatus.APPROVED), str(EventStatus.PENDING), str(EventStatus.CANCELLED)]
     registered = (
         f"EXISTS (SELECT 1 FROM {_REGISTRATION} r WHERE r.event_id = e.id AND r.user_id = %s AND r.status IN ({live}))"  # noqa: S608 - no input in the text
     )
-    if not is_staff(user):
-        clauses.append(
-            f"(e.status = %s OR (e.status = %s AND e.published_at IS NOT NULL) OR e.created_by_id = %s OR {registered})"
-        )
-        params += [str(EventStatus.APPROVED), str(EventStatus.CANCELLED), _uuid(user.pk), _uuid(user.pk), *live_params]
+    if not user.is_authenticated:  # a visitor on the pages (`public_event_list`)
+        clauses.append(f"{published} AND e.members_only = %s")
+        params += [*published_params, False]
+    elif not is_staff(user):
+        clauses.append(f"({published} OR e.created_by_id = %s OR {registered})")
+        params += [*published_params, _uuid(user.pk), _uuid(user.pk), *live_params]
     for key, sql in (("kind", "e.kind = %s"), ("status", "e.status = %s")):
         if filters.get(key):
             clauses.append(sql)
@@ -272,15 +292,44 @@ def event_list(*, user, filters: dict | None = None, skip: int = 0, limit: int |
     return _rows(user, clauses, params, order, [now, now])
 
 
-def event_get(*, user, event_id) -> Event | None:
-    """One event the user may see, annotated like the list; None otherwise."""
-    try:
-        pk = _uuid(event_id)
-    except (ValueError, TypeError, ValidationError):
-        return None
+def event_get(*, user, event_id=None, slug: str | None = None) -> Event | None:
+    """One event the user may see (by id, or by `slug` for shareable page URLs), annotated
+    like the list; None otherwise."""
+    if slug is not None:
+        condition, value = "e.slug = %s", str(slug)
+    else:
+        try:
+            condition, value = "e.id = %s", _uuid(event_id)
+        except (ValueError, TypeError, ValidationError):
+            return None
     clauses, params = _where(user, {})
-    rows = _rows(user, ["e.id = %s", *clauses], [pk, *params], "", [])
+    rows = _rows(user, [condition, *clauses], [value, *params], "", [])
     return rows[0] if rows else None
+
+
+# --- what a visitor without an account sees on the member pages -------------------------
+
+
+def public_event_page(*, filters: dict | None = None, skip: int = 0, limit: int = 20) -> tuple[int, list[Event]]:
+    """`event_page` for a visitor without an account: published events that are not
+    members-only, or nothing when EVENTS_PUBLIC is off. Same queries as a member's list."""
+    if not settings.EVENTS_PUBLIC:
+        return 0, []
+    return event_page(user=AnonymousUser(), filters=filters, skip=skip, limit=limit)
+
+
+def public_event_list(*, filters: dict | None = None, skip: int = 0, limit: int = 20) -> list[Event]:
+    """The events of `public_event_page`, without the total."""
+    if not settings.EVENTS_PUBLIC:
+        return []
+    return event_list(user=AnonymousUser(), filters=filters, skip=skip, limit=limit)
+
+
+def public_event(*, event_id=None, slug: str | None = None) -> Event | None:
+    """One event a visitor without an account may see (`event_public`), or None."""
+    if not settings.EVENTS_PUBLIC:
+        return None
+    return event_get(user=AnonymousUser(), event_id=event_id, slug=slug)
 
 
 def with_waitlist_rank(queryset):

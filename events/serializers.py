@@ -18,7 +18,7 @@ from rest_framework import serializers
 from core.serializers import LinkSerializer, iso_datetime
 
 from .models import EventKind, EventStatus, RegistrationStatus
-from .rules import can_edit, can_review, is_staff
+from .rules import can_edit, can_review, can_see_online_url, is_staff, registration_paused
 
 
 class AwareDateTimeField(serializers.DateTimeField):
@@ -54,6 +54,15 @@ class EventInputSerializer(serializers.Serializer):
     pro_only = serializers.BooleanField(required=False, help_text="Only professional members may register.")
     registration_opens_at = AwareDateTimeField(required=False, allow_null=True)
     registration_closes_at = AwareDateTimeField(required=False, allow_null=True)
+    time_zone = serializers.CharField(
+        max_length=64,
+        required=False,
+        help_text="The venue's IANA time zone, e.g. Europe/Paris (default: the server's). "
+        "Times are still sent with an offset; this zone names them in emails and calendar files.",
+    )
+    members_only = serializers.BooleanField(
+        required=False, help_text="Hidden from visitors without an account on the member pages."
+    )
 
 
 class EventUpdateSerializer(EventInputSerializer):
@@ -194,9 +203,14 @@ class EventSerializer(_Links, serializers.Serializer):
     description = serializers.CharField()
     kind = serializers.ChoiceField(choices=EventKind.choices)
     location = serializers.CharField(allow_null=True)
-    online_url = serializers.URLField(allow_null=True)
+    online_url = serializers.URLField(
+        allow_null=True, help_text="Only for staff, the creator and registrants holding a seat (null otherwise)."
+    )
+    online = serializers.BooleanField(help_text="Whether the event has an online URL (shown or not).")
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
+    time_zone = serializers.CharField(help_text="The venue's IANA time zone.")
+    members_only = serializers.BooleanField(help_text="Hidden from visitors without an account on the pages.")
     capacity = serializers.IntegerField(allow_null=True, help_text="null = unlimited")
     seats_taken = serializers.IntegerField()
     seats_left = serializers.IntegerField(allow_null=True, help_text="null = unlimited")
@@ -206,6 +220,9 @@ class EventSerializer(_Links, serializers.Serializer):
     registration_opens_at = serializers.DateTimeField(allow_null=True)
     registration_closes_at = serializers.DateTimeField(allow_null=True)
     registration_open = serializers.BooleanField()
+    registration_paused = serializers.BooleanField(
+        help_text="An approved event back in review after an edit: visible, but registration waits for approval."
+    )
     status = serializers.ChoiceField(choices=EventStatus.choices)
     created_by = PersonSerializer(allow_null=True)
     reviewed_by = PersonSerializer(allow_null=True)
@@ -234,9 +251,12 @@ class EventSerializer(_Links, serializers.Serializer):
             "description": event.description,
             "kind": event.kind,
             "location": event.location or None,
-            "online_url": event.online_url or None,
+            "online_url": (event.online_url or None) if can_see_online_url(user, event, my_status) else None,
+            "online": bool(event.online_url),
             "starts_at": iso_datetime(event.starts_at),
             "ends_at": iso_datetime(event.ends_at),
+            "time_zone": event.time_zone,
+            "members_only": event.members_only,
             "capacity": event.capacity,
             "seats_taken": event.seats_taken,
             "seats_left": event.seats_left,
@@ -246,6 +266,7 @@ class EventSerializer(_Links, serializers.Serializer):
             "registration_opens_at": iso_datetime(event.registration_opens_at),
             "registration_closes_at": iso_datetime(event.registration_closes_at),
             "registration_open": event.registration_open(),
+            "registration_paused": registration_paused(event),
             "status": event.status,
             "created_by": _event_person(event, "created_by"),
             "reviewed_by": _event_person(event, "reviewed_by") if insider else None,
@@ -346,7 +367,8 @@ class EventSummarySerializer(serializers.Serializer):
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
     location = serializers.CharField(allow_null=True)
-    online_url = serializers.URLField(allow_null=True)
+    online_url = serializers.URLField(allow_null=True, help_text="Only while the registration holds a seat.")
+    time_zone = serializers.CharField(help_text="The venue's IANA time zone.")
     status = serializers.ChoiceField(choices=EventStatus.choices)
 
 
@@ -384,7 +406,10 @@ class MyRegistrationItemSerializer(_Links, serializers.Serializer):
                 "starts_at": iso_datetime(event.starts_at),
                 "ends_at": iso_datetime(event.ends_at),
                 "location": event.location or None,
-                "online_url": event.online_url or None,
+                "online_url": (event.online_url or None)
+                if can_see_online_url(self._user, event, registration.status)
+                else None,
+                "time_zone": event.time_zone,
                 "status": event.status,
             },
             "links": links,

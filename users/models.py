@@ -6,6 +6,8 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models.functions import Lower
 
+from core.timezones import default_time_zone, validate_time_zone
+
 from .managers import UserManager
 from .validators import normalize_email, validate_http_url, validate_image_extension, validate_nickname
 
@@ -42,6 +44,8 @@ OPTIONAL_PROFILE_FIELDS = (
 )
 # What a user, an admin or a manager may edit about an account (the role aside).
 PROFILE_FIELDS = ("email", "nickname", *OPTIONAL_PROFILE_FIELDS)
+# A member's own settings on the user resource (PATCH /users/me); `time_zone` also at sign-up.
+SETTING_FIELDS = ("time_zone", "show_in_directory")
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -74,6 +78,17 @@ class User(AbstractBaseUser, PermissionsMixin):
         blank=True,
         editable=False,
         help_text="A new address the member asked for, not verified yet.",
+    )
+    time_zone = models.CharField(
+        max_length=64,
+        default=default_time_zone,
+        validators=[validate_time_zone],
+        help_text="IANA name (e.g. Europe/Paris): times are shown to this member in it.",
+    )
+    show_in_directory = models.BooleanField(
+        "show me to other members",
+        default=False,
+        help_text="Opt-in: listed in the member directory and on attendee lists other attendees see.",
     )
     role = models.CharField(max_length=20, choices=Role, default=Role.ANONYMOUS)
     is_professional = models.BooleanField("professional", default=False)
@@ -123,6 +138,10 @@ class User(AbstractBaseUser, PermissionsMixin):
             ),
             models.Index(
                 fields=["created_at", "id"], name="users_user_unverified_idx", condition=models.Q(email_verified=False)
+            ),
+            # The member directory (users.selectors.directory_members): the few who opted in.
+            models.Index(
+                fields=["nickname"], name="users_user_directory_idx", condition=models.Q(show_in_directory=True)
             ),
         ]
 

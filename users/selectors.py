@@ -2,6 +2,7 @@
 
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils.functional import cached_property
 
 from .models import User, UserCount
@@ -36,3 +37,39 @@ class UserCountPaginator(Paginator):
     @cached_property
     def count(self):
         return user_count(self.object_list)
+
+
+# --- Meet people: the member directory ---------------------------------------------
+
+# What other members may see of someone who opted in (`show_in_directory`); nothing else.
+DIRECTORY_FIELDS = (
+    "id",
+    "nickname",
+    "first_name",
+    "last_name",
+    "bio",
+    "is_professional",
+    "linkedin_profile_url",
+    "github_profile_url",
+)
+
+
+def directory_visible():
+    """Members others may see: opted in, not locked, email verified, account open."""
+    return User.objects.filter(show_in_directory=True, is_locked=False, email_verified=True, closed_at__isnull=True)
+
+
+def directory_members(*, search: str = ""):
+    """The member directory, by nickname, as dicts of `DIRECTORY_FIELDS` only (nothing else
+    can leak into a page), searched in nickname, names and bio. One query whatever the
+    page: slice it, or hand it to a Paginator (one more, the count)."""
+    queryset = directory_visible()
+    search = (search or "").strip()
+    if search:
+        queryset = queryset.filter(
+            Q(nickname__icontains=search)
+            | Q(first_name__icontains=search)
+            | Q(last_name__icontains=search)
+            | Q(bio__icontains=search)
+        )
+    return queryset.order_by("nickname").values(*DIRECTORY_FIELDS)

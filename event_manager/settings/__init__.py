@@ -308,6 +308,12 @@ EVENTS_REMINDER_INTERVAL = env.int("EVENTS_REMINDER_INTERVAL", default=15 * 60)
 EVENTS_REMINDER_LEAD_HOURS = env.int("EVENTS_REMINDER_LEAD_HOURS", default=24)
 # Per client address on the calendar feed, which is read without a JWT.
 EVENTS_FEED_THROTTLE_RATE = env.str("EVENTS_FEED_THROTTLE_RATE", default="120/hour")
+# The member pages show approved events to visitors without an account (the list and the
+# event page; registering needs one), unless this is false or the event is members-only.
+# The API answers anonymous callers with 401 either way.
+EVENTS_PUBLIC = env.bool("EVENTS_PUBLIC", default=True)
+# Check-in opens this many hours before an event starts and closes when it ends.
+CHECK_IN_OPENS_HOURS_BEFORE = env.float("CHECK_IN_OPENS_HOURS_BEFORE", default=3)
 
 # --- REST framework, JWT, OpenAPI ---------------------------------------------
 AUTH_THROTTLE_RATE = env.str("AUTH_THROTTLE_RATE", default="20/min")

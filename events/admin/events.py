@@ -13,6 +13,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from core.timezones import default_time_zone, time_zone_names
+
 from .. import selectors, services
 from ..exports import attendees_csv, events_attendees_csv
 from ..models import EDITABLE_FIELDS, Event, EventStatus, RegistrationStatus
@@ -66,11 +68,20 @@ REVIEW_FIELDS = (
 
 
 class EventAdminForm(forms.ModelForm):
+    time_zone = forms.ChoiceField(
+        required=False,
+        choices=lambda: [("", "---------"), *((name, name) for name in sorted(time_zone_names()))],
+        help_text="The venue's time zone (empty: the event's current one, or the server's for a new event).",
+    )
+
     class Meta:
         model = Event
         fields = EDITABLE_FIELDS
         labels = {"location": "Location"}  # as the API calls it
         help_texts = {"location": "The address, or where to meet (an online event may leave it empty)."}
+
+    def clean_time_zone(self):
+        return self.cleaned_data.get("time_zone") or self.instance.time_zone or default_time_zone()
 
     def clean(self):
         cleaned = super().clean()
@@ -93,8 +104,8 @@ class EventAdmin(EventReviewMixin, CheckInInlineMixin, StaffRoleAdmin):
     actions = ("submit_events", "approve_events", "reject_events", "cancel_events", "export_attendees")
     readonly_fields = (*REVIEW_FIELDS, "slug", "seats_taken", "sequence", "created_at", "updated_at", "tools")
     fieldsets = (
-        (None, {"fields": ("title", "kind", "description", "requirements", "pro_only")}),
-        ("When and where", {"fields": ("starts_at", "ends_at", "location", "online_url")}),
+        (None, {"fields": ("title", "kind", "description", "requirements", "pro_only", "members_only")}),
+        ("When and where", {"fields": ("starts_at", "ends_at", "time_zone", "location", "online_url")}),
         ("Seats", {"fields": ("capacity", "seats_taken", "registration_opens_at", "registration_closes_at")}),
         ("Review", {"fields": REVIEW_FIELDS}),
         ("Record", {"fields": ("slug", "sequence", "created_at", "updated_at", "tools")}),

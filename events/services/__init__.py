@@ -17,6 +17,7 @@ from ..rules import TRANSITIONS, VERBS, can_edit, can_review, is_staff
 from .calendar_tokens import calendar_token_create, calendar_token_revoke, calendar_token_user
 from .errors import (
     AlreadyRegistered,
+    CheckInRefused,
     EventError,
     EventNotFound,
     InvalidTransition,
@@ -46,6 +47,7 @@ __all__ = [
     "TRANSITIONS",
     "VERBS",
     "AlreadyRegistered",
+    "CheckInRefused",
     "EventError",
     "EventNotFound",
     "InvalidTransition",

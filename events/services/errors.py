@@ -36,6 +36,10 @@ class RegistrationRefused(EventError):
     """Not verified, not a professional, outside the window, past or cancelled event."""
 
 
+class CheckInRefused(EventError):
+    """Check-in outside its window (`rules.check_in_window`) or on a cancelled event (400)."""
+
+
 class AlreadyRegistered(EventError):
     status_code = 409
 

@@ -13,8 +13,8 @@ from users.models import User
 
 from .. import notices
 from ..models import LIVE_STATUSES, SEAT_STATUSES, Event, EventStatus, Registration, RegistrationStatus
-from ..rules import can_edit
-from .errors import AlreadyRegistered, EventError, NotAllowed, NotRegistered, RegistrationRefused
+from ..rules import can_edit, check_in_window, registration_paused
+from .errors import AlreadyRegistered, CheckInRefused, EventError, NotAllowed, NotRegistered, RegistrationRefused
 from .locking import add_seats, as_uuid, locked_event
 
 REGISTRATIONS = metrics.counter(
@@ -28,6 +28,8 @@ def _check_can_register(actor: User, event: Event, now) -> None:
         raise RegistrationRefused("Verify your email address before registering for events.")
     if event.status == EventStatus.CANCELLED:
         raise RegistrationRefused("This event was cancelled.")
+    if registration_paused(event):
+        raise RegistrationRefused("Registration is paused while this event's changes are reviewed; try again later.")
     if event.status != EventStatus.APPROVED:
         raise RegistrationRefused(f"Registration is only possible for APPROVED events; this one is {event.status}.")
     if event.starts_at <= now:
@@ -179,12 +181,31 @@ def registration_cancel(*, actor: User, event_id, user_id=None) -> Registration:
     return registration
 
 
+def _check_in_allowed(event: Event, now=None) -> None:
+    """Never on a cancelled event; only from CHECK_IN_OPENS_HOURS_BEFORE hours before the start
+    until the end (`rules.check_in_window`)."""
+    if event.status == EventStatus.CANCELLED:
+        raise CheckInRefused("This event was cancelled: nobody can be checked in.")
+    now = now or timezone.now()
+    opens, closes = check_in_window(event)
+    if now < opens:
+        raise CheckInRefused(f"Check-in opens at {opens.isoformat()}, {_hours(opens, event)} before the event starts.")
+    if now > closes:
+        raise CheckInRefused(f"Check-in closed when the event ended at {closes.isoformat()}.")
+
+
+def _hours(opens, event: Event) -> str:
+    hours = (event.starts_at - opens).total_seconds() / 3600
+    return f"{hours:g} hour{'' if hours == 1 else 's'}"
+
+
 @transaction.atomic
 def registration_check_in(*, actor: User, event_id, user_id) -> tuple[Registration, bool]:
     """CONFIRMED → ATTENDED (staff); returns (registration, whether it changed). Idempotent."""
     event = locked_event(event_id, actor=actor)
     if not can_edit(actor, event):
         raise NotAllowed("Only staff may check people in.")
+    _check_in_allowed(event)
     registration = event.registrations.select_related("user").filter(user_id=user_id, status__in=LIVE_STATUSES).first()
     if registration is None:
         raise NotRegistered("This person is not registered for this event.")

@@ -266,7 +266,7 @@ def test_capacity_below_seats_is_a_form_error(admin_site_client):
 
 
 def test_inline_shows_seats_then_the_waiting_list_in_order_and_checks_in(admin_site_client, admin_user):
-    event = EventFactory(capacity=1)
+    event = EventFactory(capacity=1, starts_at=timezone.now() + timedelta(hours=1))
     people = [UserFactory(email=f"inline{i}@example.com") for i in range(3)]
     for person in people:
         services.registration_create(actor=person, event_id=event.pk)
@@ -310,7 +310,7 @@ def test_only_drafts_can_be_deleted(admin_site_client):
 
 
 def test_registration_admin_check_in_and_cancel_promote(manager_site_client):
-    event = EventFactory(capacity=1)
+    event = EventFactory(capacity=1, starts_at=timezone.now() + timedelta(hours=1))
     seated, waiting = UserFactory(), UserFactory()
     first = services.registration_create(actor=seated, event_id=event.pk)
     services.registration_create(actor=waiting, event_id=event.pk)

@@ -157,7 +157,9 @@ ACTIONS = {
 @pytest.mark.parametrize("name", list(ACTIONS))
 def test_role_matrix(as_role, people, role, name):
     method, path, body, status, expected = ACTIONS[name]
-    event = EventFactory(created_by=people[CREATOR])
+    # check-in opens CHECK_IN_OPENS_HOURS_BEFORE (3) hours before the start
+    soon = {"starts_at": timezone.now() + timedelta(hours=1)} if name == "check_in" else {}
+    event = EventFactory(created_by=people[CREATOR], **soon)
     attendee = UserFactory()
     services.registration_create(actor=attendee, event_id=event.pk)
     if status not in (None, EventStatus.APPROVED):
@@ -337,7 +339,7 @@ def test_cancel_my_registration_promotes_the_next(client_for, event_factory):
 
 
 def test_attendee_list_in_order_and_check_in(client_for, people, event_factory):
-    event = event_factory(capacity=2, created_by=people[CREATOR])
+    event = event_factory(capacity=2, created_by=people[CREATOR], starts_at=timezone.now() + timedelta(hours=1))
     attendees = [UserFactory(email=f"attendee{i}@example.com") for i in range(4)]
     for person in attendees:
         services.registration_create(actor=person, event_id=event.pk)

@@ -407,7 +407,8 @@ def test_a_member_cannot_cancel_someone_else(event, member):
         services.registration_cancel(actor=member, event_id=event.pk, user_id=other.pk)
 
 
-def test_check_in(event, member, other_manager):
+def test_check_in(event_factory, manager, member, other_manager):
+    event = event_factory(created_by=manager, starts_at=timezone.now() + timedelta(hours=2))
     services.registration_create(actor=member, event_id=event.pk)
     registration, changed = services.registration_check_in(actor=other_manager, event_id=event.pk, user_id=member.pk)
     assert changed and registration.status == RegistrationStatus.ATTENDED
@@ -422,7 +423,7 @@ def test_check_in(event, member, other_manager):
 
 
 def test_check_in_needs_staff_and_a_seat(event_factory, member):
-    event = event_factory(capacity=1)
+    event = event_factory(capacity=1, starts_at=timezone.now() + timedelta(hours=2))
     seated, waiting = UserFactory(), UserFactory()
     services.registration_create(actor=seated, event_id=event.pk)
     services.registration_create(actor=waiting, event_id=event.pk)
@@ -517,7 +518,8 @@ def test_deleting_an_account_gives_its_seat_to_the_next_person(event_factory, ad
     assert not Registration.objects.filter(user_id=leaving.pk).exists()
 
 
-def test_registrants_still_see_an_event_back_in_review(event, member, other_manager):
+def test_an_approved_event_back_in_review_stays_visible_with_registration_paused(event, member, other_manager):
+    from events.rules import registration_paused
     from events.selectors import event_get, event_list
 
     services.registration_create(actor=member, event_id=event.pk)
@@ -527,6 +529,9 @@ def test_registrants_still_see_an_event_back_in_review(event, member, other_mana
     assert event.status == EventStatus.PENDING
     assert event_get(user=member, event_id=event.pk) is not None
     assert [e.pk for e in event_list(user=member)] == [event.pk]
-    assert event_get(user=outsider, event_id=event.pk) is None
+    seen = event_get(user=outsider, event_id=event.pk)  # issue 15: no 404 while re-reviewed
+    assert seen is not None and registration_paused(seen)
+    with pytest.raises(services.RegistrationRefused, match="paused"):
+        services.registration_create(actor=outsider, event_id=event.pk)
     services.registration_cancel(actor=member, event_id=event.pk)  # and may still cancel
-    assert event_get(user=member, event_id=event.pk) is None
+    assert event_get(user=member, event_id=event.pk) is not None

@@ -15,7 +15,7 @@ from django.utils.http import urlsafe_base64_decode
 from audit.services import audit_record, changes_between
 from notifications.services import notify
 
-from ..models import EMAIL_EXISTS, OPTIONAL_PROFILE_FIELDS, Role, User
+from ..models import EMAIL_EXISTS, OPTIONAL_PROFILE_FIELDS, SETTING_FIELDS, Role, User
 from ..notices import ACCOUNT_CLOSED, EMAIL_CHANGE_VERIFY, EMAIL_CHANGED_NOTICE, PASSWORD_CHANGED, PASSWORD_RESET
 from ..signals import account_closed
 from ..validators import normalize_email
@@ -24,7 +24,7 @@ from .sessions import end_all_sessions
 from .validation import _save, _set_password, _validate
 
 # What a member may change about themselves (`email` goes through a confirmation link).
-SELF_EDITABLE = ("nickname", *OPTIONAL_PROFILE_FIELDS)
+SELF_EDITABLE = ("nickname", *OPTIONAL_PROFILE_FIELDS, *SETTING_FIELDS)
 
 
 @transaction.atomic
@@ -177,7 +177,7 @@ def account_close(*, user: User, password: str) -> None:
     user.nickname = f"closed_{anonymous[:20]}"
     for name in OPTIONAL_PROFILE_FIELDS:
         setattr(user, name, "")
-    user.pending_email = ""
+    user.pending_email, user.show_in_directory = "", False
     user.set_unusable_password()
     user.role, user.email_verified, user.is_professional = Role.ANONYMOUS, False, False
     user.is_locked, user.closed_at = True, timezone.now()

@@ -28,7 +28,7 @@ def user_add(*, user: User) -> User:
 
 
 def _user_build(*, password: str, role: str, profile: dict) -> User:
-    unknown = set(profile) - set(PROFILE_FIELDS)
+    unknown = set(profile) - {*PROFILE_FIELDS, "time_zone"}
     if unknown:
         raise TypeError(f"Unknown user fields: {sorted(unknown)}")
     user = User(role=role, **profile)

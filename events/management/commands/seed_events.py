@@ -186,12 +186,16 @@ class Command(BaseCommand):
         )
         cancelled = self._approved(one, two, 5, 20, people, 8)
         made.append(services.event_cancel(actor=one, event_id=cancelled.pk, reason="The speaker is ill."))
-        # past events with check-ins: made upcoming, then moved back in time
+        # past events with check-ins: made upcoming, moved to the start of their check-in
+        # window (people are checked in), then back in time
         for weeks in (2, 5):
             past = self._approved(two, one, 3, 20, people, 10)
-            shift = timedelta(weeks=weeks, days=3)
-            Event.objects.filter(pk=past.pk).update(starts_at=past.starts_at - shift, ends_at=past.ends_at - shift)
+            length = past.ends_at - past.starts_at
+            starts = timezone.now() + timedelta(minutes=30)
+            Event.objects.filter(pk=past.pk).update(starts_at=starts, ends_at=starts + length)
             for registration in past.registrations.filter(status="CONFIRMED")[:7]:
                 services.registration_check_in(actor=one, event_id=past.pk, user_id=registration.user_id)
+            starts -= timedelta(weeks=weeks, days=3)
+            Event.objects.filter(pk=past.pk).update(starts_at=starts, ends_at=starts + length)
             made.append(past)
         return [Event.objects.get(pk=event.pk) for event in made]

@@ -5,7 +5,8 @@ from rest_framework import serializers
 
 from core.serializers import LinkSerializer
 
-from .profile import EmailInputField, ProfileInputSerializer, password_field
+from ...models import SETTING_FIELDS
+from .profile import EmailInputField, ProfileInputSerializer, password_field, time_zone_field
 from .staff import UserSerializer, link
 
 READ_ONLY_ACCOUNT_FIELDS = (
@@ -26,13 +27,18 @@ READ_ONLY_ACCOUNT_FIELDS = (
 
 
 class AccountSerializer(UserSerializer):
-    """The user resource as its owner sees it: links to /users/me, and the new
-    address waiting for confirmation (`pending_email`, null when none)."""
+    """The user resource as its owner sees it: links to /users/me, the new address
+    waiting for confirmation (`pending_email`, null when none) and the member's own
+    settings (`time_zone`, `show_in_directory`), which staff views leave out."""
 
     pending_email = serializers.EmailField(allow_null=True, read_only=True)
+    time_zone = serializers.CharField(read_only=True, help_text="IANA time zone name; times are shown in it.")
+    show_in_directory = serializers.BooleanField(
+        read_only=True, help_text="Listed in the member directory and on attendee lists (opt-in)."
+    )
 
     class Meta(UserSerializer.Meta):
-        fields = (*UserSerializer.Meta.fields, "pending_email")
+        fields = (*UserSerializer.Meta.fields, "pending_email", *SETTING_FIELDS)
         read_only_fields = fields
 
     @extend_schema_field(LinkSerializer(many=True))
@@ -52,6 +58,8 @@ class AccountSerializer(UserSerializer):
     def to_representation(self, user):
         data = super().to_representation(user)
         data["pending_email"] = user.pending_email or None
+        data["time_zone"] = user.time_zone
+        data["show_in_directory"] = user.show_in_directory
         return data
 
 
@@ -60,6 +68,12 @@ class AccountUpdateSerializer(ProfileInputSerializer):
     link sent to it; read-only fields are refused by name, never silently ignored."""
 
     email = EmailInputField(required=False, help_text="A new address: it changes once the link sent to it is used.")
+    time_zone = time_zone_field(required=False)
+    show_in_directory = serializers.BooleanField(
+        required=False,
+        help_text="Opt in to the member directory and to the attendee lists other confirmed attendees see "
+        "(name, nickname, bio, professional badge, LinkedIn and GitHub links; nothing else).",
+    )
 
     def validate(self, attrs):
         sent = set(self.initial_data) if isinstance(self.initial_data, dict) else set()

@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from .profile import EmailInputField, ProfileInputSerializer, password_field
+from .profile import EmailInputField, ProfileInputSerializer, password_field, time_zone_field
 
 
 class RegisterSerializer(ProfileInputSerializer):
@@ -14,6 +14,7 @@ class RegisterSerializer(ProfileInputSerializer):
         trim_whitespace=False,
         help_text="8+ characters with an upper-case letter, a lower-case letter, a digit and a special character.",
     )
+    time_zone = time_zone_field(required=False)
 
 
 class LoginSerializer(serializers.Serializer):

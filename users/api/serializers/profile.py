@@ -58,5 +58,14 @@ class ProfileInputSerializer(serializers.Serializer):
         return {name: ("" if value is None else value) for name, value in attrs.items()}
 
 
+def time_zone_field(**kwargs):
+    """An IANA time zone name, checked by the model (`core.timezones.validate_time_zone`)."""
+    return ModelCheckedCharField(
+        max_length=64,
+        help_text="IANA time zone name, e.g. Europe/Paris; times are shown to you in it. Default: the server's.",
+        **kwargs,
+    )
+
+
 def password_field(**kwargs):
     return serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"}, **kwargs)
