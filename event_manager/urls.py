@@ -5,7 +5,8 @@ from rest_framework.routers import SimpleRouter
 
 from events.views import CalendarFeedView, CalendarTokenView, EventCalendarView, EventViewSet, MyRegistrationsView
 from notifications.views import NotificationPreferencesView, NotificationViewSet
-from users.admin.password_reset import PasswordResetCompleteView, PasswordResetConfirmView, PasswordResetDoneView
+from portal.views.auth import browser_or_api, reset_complete, reset_confirm, verify_email_page
+from users.admin.password_reset import PasswordResetDoneView
 from users.admin.password_reset import PasswordResetView as AdminPasswordResetView
 from users.api.account import LogoutAllView, MePasswordView, MeView
 from users.api.auth import (
@@ -41,6 +42,7 @@ router.register("events", EventViewSet, basename="event")
 admin.site.site_header = "Event Manager administration"
 admin.site.site_title = "Event Manager admin"
 admin.site.index_title = "Community records"
+admin.site.site_url = "/"  # "View site": the member pages' home
 if not getattr(admin.site.get_app_list, "ordered", False):
     admin.site.get_app_list = ordered(admin.site.get_app_list)
 
@@ -48,18 +50,23 @@ urlpatterns = [
     re_path(r"^register/?$", RegisterView.as_view(), name="register"),
     re_path(r"^login/?$", LoginView.as_view(), name="login"),
     re_path(r"^verify-email/resend/?$", VerificationResendView.as_view(), name="verify-email-resend"),
-    re_path(r"^verify-email/(?P<user_id>[^/]+)/(?P<token>[^/]+)/?$", VerifyEmailView.as_view(), name="verify-email"),
+    re_path(
+        r"^verify-email/(?P<user_id>[^/]+)/(?P<token>[^/]+)/?$",
+        browser_or_api(verify_email_page, VerifyEmailView.as_view()),
+        name="verify-email",
+    ),
     re_path(r"^token/refresh/?$", TokenRefreshView.as_view(), name="token-refresh"),
     re_path(r"^logout/all/?$", LogoutAllView.as_view(), name="logout-all"),
     re_path(r"^logout/?$", LogoutView.as_view(), name="logout"),
     re_path(r"^password-reset/confirm/?$", PasswordResetConfirmAPIView.as_view(), name="password-reset-confirm"),
     re_path(r"^password-reset/?$", PasswordResetView.as_view(), name="password-reset"),
     re_path(r"^audit/?$", AuditViewSet.as_view({"get": "list"}), name="audit-list"),
-    # Django's own reset pages: the admin login's "Forgot your password?" and the emailed link.
+    # The admin login's "Forgot your password?" (Django's pages); the emailed link opens the
+    # member pages' reset form, which ends at the member login (and names the admin's).
     path("admin/password_reset/", AdminPasswordResetView.as_view(), name="admin_password_reset"),
     path("admin/password_reset/done/", PasswordResetDoneView.as_view(), name="password_reset_done"),
-    path("reset/<uidb64>/<token>/", PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
-    path("reset/done/", PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("reset/<uidb64>/<token>/", reset_confirm, name="password_reset_confirm"),
+    path("reset/done/", reset_complete, name="password_reset_complete"),
     re_path(r"^health/?$", HealthView.as_view(), name="health"),
     path("", include("core.urls")),
     re_path(r"^openapi\.json/?$", SpectacularJSONAPIView.as_view(), name="schema"),

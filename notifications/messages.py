@@ -6,6 +6,7 @@ from django.template import engines
 from django.template.loader import render_to_string
 
 from .registry import Kind, Text, get_kind
+from .unsubscribe import unsubscribe_headers
 
 GENERIC_TEMPLATE = "notifications/emails/generic"
 DIGEST_TEMPLATE = "notifications/emails/digest"
@@ -61,6 +62,7 @@ def message_id(email) -> str:
 
 def build_message(email) -> EmailMultiAlternatives:
     """The multipart (text + HTML) message for an OutgoingEmail row, with its stable Message-ID."""
+    headers = {"Message-ID": message_id(email)}
     if email.kind == DIGEST_KIND:
         subject, text, html = render_digest(email)
         attachments = []
@@ -68,9 +70,8 @@ def build_message(email) -> EmailMultiAlternatives:
         kind = get_kind(email.kind)
         subject, text, html = render_parts(email, kind)
         attachments = kind.attachments(email) if kind.attachments else []
-    message = EmailMultiAlternatives(
-        subject=subject, body=text, to=[email.to_address], headers={"Message-ID": message_id(email)}
-    )
+        headers.update(unsubscribe_headers(user_id=email.user_id, kind=kind))
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[email.to_address], headers=headers)
     message.attach_alternative(html, "text/html")
     for filename, content, mimetype in attachments:
         message.attach(filename, content, mimetype)
