@@ -31,7 +31,7 @@ def portal_shot(page, name):
     directory = os.environ.get("PORTAL_SCREENSHOTS")
     if directory:
         Path(directory).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(directory) / f"portal-{name}.png"), full_page=True)
+        page.screenshot(path=str(Path(directory) / f"portal-{name}.png"), full_page=True, caret="initial")
 
 
 @pytest.fixture
