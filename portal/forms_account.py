@@ -48,6 +48,12 @@ def _email(label="Email address", help_text=""):
     )
 
 
+class CompactSelect(forms.Select):
+    """A select without the whitespace between its options (the time zone list has ~400)."""
+
+    template_name = "portal/widgets/compact_select.html"
+
+
 class SignupForm(PortalForm):
     email = _email(help_text="We send a link to this address to confirm it is yours.")
     password = _password("Password", autocomplete="new-password")
@@ -143,7 +149,11 @@ class PasswordChangeForm(PortalForm):
 
 
 class SettingsForm(PortalForm):
-    time_zone = forms.ChoiceField(label="Time zone", help_text="Times of events are shown to you in this zone.")
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        help_text="Times of events are shown to you in this zone.",
+        widget=CompactSelect(attrs={"autocomplete": "off"}),
+    )
     show_in_directory = forms.BooleanField(
         label="Show me to other members",
         required=False,
@@ -183,6 +193,7 @@ class PreferencesForm(PortalForm):
                 self.fields[f"{key}:digest"] = forms.ChoiceField(
                     label="When",
                     initial=item["digest"],
+                    required=False,
                     choices=[("immediately", "At once"), ("daily", "In a daily digest")],
                 )
 
@@ -201,7 +212,7 @@ class PreferencesForm(PortalForm):
             change = {"kind": item["kind"]}
             for channel in ("email", "in_app", "digest"):
                 name = f"{item['kind']}:{channel}"
-                if name in self.cleaned_data:
+                if name in self.cleaned_data and self.cleaned_data[name] != "":
                     change[channel] = self.cleaned_data[name]
             changes.append(change)
         return changes

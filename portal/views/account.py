@@ -23,7 +23,7 @@ from ..forms_account import (
     ProfileForm,
     SettingsForm,
 )
-from .auth import add_errors
+from .auth import _data, add_errors
 
 PROFILE = ("nickname", *OPTIONAL_PROFILE_FIELDS)
 
@@ -53,7 +53,7 @@ def _page(request, template, context, status=200):
 @member_required
 def profile(request):
     user = request.user
-    form = ProfileForm(request.POST or None, initial={name: getattr(user, name) for name in PROFILE})
+    form = ProfileForm(_data(request), initial={name: getattr(user, name) for name in PROFILE})
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -69,7 +69,7 @@ def profile(request):
 
 @member_required
 def email_change(request):
-    form = EmailChangeForm(request.POST or None)
+    form = EmailChangeForm(_data(request))
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -92,7 +92,7 @@ def email_change(request):
 
 @member_required
 def password_change(request):
-    form = PasswordChangeForm(request.POST or None)
+    form = PasswordChangeForm(_data(request))
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -113,7 +113,7 @@ def password_change(request):
 def settings_page(request):
     user = request.user
     initial = {"time_zone": user.time_zone, "show_in_directory": user.show_in_directory}
-    form = SettingsForm(request.POST or None, initial=initial, current_zone=user.time_zone)
+    form = SettingsForm(_data(request), initial=initial, current_zone=user.time_zone)
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -131,7 +131,7 @@ def settings_page(request):
 def preferences(request):
     """The same matrix as GET/PUT /users/me/notification-preferences; mandatory kinds locked."""
     items = preference_list(user=request.user)
-    form = PreferencesForm(request.POST or None, items=items)
+    form = PreferencesForm(_data(request), items=items)
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -158,7 +158,7 @@ def sessions(request):
 
 @member_required
 def close(request):
-    form = CloseAccountForm(request.POST or None)
+    form = CloseAccountForm(_data(request))
     if request.method == "POST":
         if form.is_valid():
             try:

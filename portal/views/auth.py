@@ -47,6 +47,11 @@ BACKEND = "users.backends.AccountBackend"
 SIGNUP_EMAIL_KEY = "portal_signup_email"
 
 
+def _data(request):
+    """The POST data of a POST (even an empty one, so it is validated), else None (an unbound form)."""
+    return request.POST if request.method == "POST" else None
+
+
 def add_errors(form, exc: ValidationError) -> None:
     """A service's ValidationError on the form: each message under its field, the rest on top."""
     for name, errors in exc.message_dict.items():
@@ -76,7 +81,7 @@ def signup(request):
     """Sign up: email, password (its rules shown as a hint), optional nickname and time zone."""
     if request.user.is_authenticated:
         return redirect("portal:account")
-    form = SignupForm(request.POST or None)
+    form = SignupForm(_data(request))
     status = 200
     if request.method == "POST":
         status = 400
@@ -154,7 +159,7 @@ def browser_or_api(page, api):
 
 def verification_resend_page(request):
     """A new verification link: the same answer whatever the address."""
-    form = EmailForm(request.POST or None)
+    form = EmailForm(_data(request))
     if request.method == "POST":
         if form.is_valid():
             started = time.monotonic()
@@ -178,7 +183,7 @@ def login_page(request):
     next_url = safe_next(request, reverse("portal:home"))
     if request.user.is_authenticated and request.method == "GET":
         return redirect(next_url)
-    form = LoginForm(request.POST or None)
+    form = LoginForm(_data(request))
     status, unverified, locked = 200, False, False
     if request.method == "POST":
         status = 400
@@ -224,7 +229,7 @@ def logout_page(request):
 
 
 def password_forgot(request):
-    form = EmailForm(request.POST or None)
+    form = EmailForm(_data(request))
     if request.method == "POST":
         if form.is_valid():
             started = time.monotonic()
