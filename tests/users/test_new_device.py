@@ -166,3 +166,16 @@ def test_with_a_factor_the_device_counts_once_the_code_is_given(admin_user, mail
 )
 def test_user_agent_families(agent, family):
     assert user_agent_family(agent) == family
+
+
+@pytest.mark.postgresql
+def test_sixteen_logins_at_once_from_one_new_device_tell_the_owner_once(known, mailoutbox):
+    """PostgreSQL (concurrent writers): the device's row is made once, its notice sent once."""
+    from tests.users.test_lockout import all_at_once
+
+    errors = all_at_once(lambda: api_login(known, CHROME_WINDOWS, "198.51.100.7"))
+
+    assert errors == []
+    assert KnownDevice.objects.filter(user=known).count() == 2
+    emails, in_app = notices(known, mailoutbox)
+    assert len(emails) == 1 and len(in_app) == 1
