@@ -13,7 +13,9 @@ class CoreConfig(AppConfig):
         from .checks import recognise_subclassed_middleware
         from .metrics import install_query_counter
         from .observability import instrument_django
+        from .retention import register_core_rules
 
         recognise_subclassed_middleware()
         connection_created.connect(install_query_counter, dispatch_uid="core.metrics.query_counter")
         instrument_django()
+        register_core_rules()

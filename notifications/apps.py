@@ -12,6 +12,14 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Notifications"
 
     def ready(self):
+        from .retention import register_rules
+
+        register_rules()
+        periodic(
+            "retention",
+            task="core.tasks.purge_expired",
+            schedule=timedelta(seconds=settings.RETENTION_INTERVAL),
+        )
         periodic(
             "notifications.sweep",
             task="notifications.tasks.sweep_emails",

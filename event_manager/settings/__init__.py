@@ -294,6 +294,13 @@ EMAIL_SEND_MAX_RETRIES = env.int("EMAIL_SEND_MAX_RETRIES", default=5)
 EMAIL_CLAIM_SECONDS = env.int("EMAIL_CLAIM_SECONDS", default=30)
 EMAIL_RETRY_MAX_DELAY = env.int("EMAIL_RETRY_MAX_DELAY", default=600)
 EMAIL_RETRY_FOR_HOURS = env.float("EMAIL_RETRY_FOR_HOURS", default=24)
+# Retention (core/retention.py), run by beat every RETENTION_INTERVAL seconds in batches of
+# RETENTION_BATCH_SIZE rows: read in-app notifications and sent emails older than these many
+# days (0: kept forever), expired sessions, refresh tokens and cache rows. Never the audit trail.
+RETENTION_INTERVAL = env.int("RETENTION_INTERVAL", default=3600)
+RETENTION_BATCH_SIZE = env.int("RETENTION_BATCH_SIZE", default=1000)
+NOTIFICATIONS_READ_RETENTION_DAYS = env.int("NOTIFICATIONS_READ_RETENTION_DAYS", default=90)
+EMAIL_RETENTION_DAYS = env.int("EMAIL_RETENTION_DAYS", default=30)
 # /health says `degraded` while an email has waited longer than this, or while the worker's
 # heartbeat (written every WORKER_HEARTBEAT_INTERVAL seconds) is three beats late.
 NOTIFICATIONS_LATE_MINUTES = env.int("NOTIFICATIONS_LATE_MINUTES", default=5)

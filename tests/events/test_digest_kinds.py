@@ -1,7 +1,12 @@
 """Which notices may wait for the daily digest, decided per kind from the recipient's side
 (README: "Digests per kind")."""
 
-from notifications.registry import kinds
+import pytest
+from django.core.exceptions import ValidationError
+
+from notifications.preferences import choices_for, preferences_update
+from notifications.registry import DAILY, get_kind, kinds
+from tests.factories import UserFactory
 
 MAY_WAIT = {
     "events.submitted",  # a manager's review queue: a day is fine
@@ -33,3 +38,14 @@ def test_every_security_notice_goes_at_once():
     security = [kind for kind in kinds() if kind.mandatory and kind.key.startswith(("users.", "mfa."))]
     assert security
     assert all(kind.urgent for kind in security), [kind.key for kind in security if not kind.urgent]
+
+
+@pytest.mark.django_db
+def test_a_member_may_take_the_confirmation_daily_but_not_a_cancellation():
+    member = UserFactory()
+    preferences_update(user=member, changes=[{"kind": "events.registration_confirmed", "digest": DAILY}])
+    confirmed = get_kind("events.registration_confirmed")
+    assert choices_for(confirmed, [member.pk])[member.pk].digest == DAILY
+    assert choices_for(confirmed, [member.pk])[member.pk].email  # mandatory: still sent, in the digest
+    with pytest.raises(ValidationError, match=r"events\.cancelled is sent immediately"):
+        preferences_update(user=member, changes=[{"kind": "events.cancelled", "digest": DAILY}])
