@@ -58,11 +58,12 @@ class StepNotOwed(exceptions.OTPWebAuthnApiError):
 
 
 class RegistrationMixin:
-    """Staff whose session passed both steps, with a recent password check."""
+    """Staff whose session passed both steps (or owes enrolment: a passkey may be the
+    first factor), with a recent password check."""
 
     def check_can_register(self):
         request = self.request
-        if not (request.user.is_staff and two_step.state(request) == two_step.PASSED):
+        if not (request.user.is_staff and two_step.state(request) in (two_step.PASSED, two_step.ENROLMENT_OWED)):
             raise exceptions.NotAuthenticated()
         if not is_recent(request):
             raise ReauthRequired()
@@ -79,12 +80,15 @@ class CompleteRegistration(RegistrationMixin, views.CompleteCredentialRegistrati
     first factor (kept in the session until the next page shows them once)."""
 
     def post(self, *args, **kwargs):
+        enrolling = two_step.state(self.request) == two_step.ENROLMENT_OWED
         response = super().post(*args, **kwargs)
         if response.status_code == 200:
             device = mfa_passkeys.user_passkeys(self.request.user)[-1]
             codes = mfa_passkeys.passkey_added(user=self.request.user, device=device)
             if codes:
                 self.request.session[NEW_CODES_KEY] = codes
+            if enrolling:  # the enrolment the admin required is done: the sign-in is complete
+                two_step.complete(self.request, device)
         return response
 
 

@@ -100,3 +100,17 @@ def test_a_stale_session_confirms_the_password_before_adding_a_passkey(page, as_
 
     expect(page).to_have_url(re.compile(r"/admin/two-step/factors/"))
     expect(page.locator("#passkey-register-button")).to_be_visible()
+
+
+def test_staff_required_to_enrol_may_choose_a_passkey(page, admin_account, authenticator, settings, axe):
+    settings.STAFF_MFA_REQUIRED = True
+    admin_login(page, admin_account)
+    expect(page).to_have_url(re.compile(r"/admin/two-step/setup/"))
+    axe("enrolment with the passkey option")
+
+    page.click("#passkey-register-button")
+
+    expect(page.locator("#recovery-codes code")).to_have_count(10)
+    page.get_by_role("link", name="Continue").click()
+    expect(page.locator("#site-name")).to_have_text("Event Manager administration")
+    assert WebAuthnCredential.objects.filter(user=admin_account, confirmed=True).count() == 1

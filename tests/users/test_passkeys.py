@@ -106,3 +106,14 @@ def test_nobody_removes_someone_elses_passkey(admin_site_client, verified_user):
 
     assert response.status_code == 403
     assert WebAuthnCredential.objects.filter(pk=passkey.pk).exists()
+
+
+def test_staff_owing_enrolment_may_start_with_a_passkey_members_may_not(admin_user, verified_user, settings):
+    settings.STAFF_MFA_REQUIRED = True
+    staff = password_step(admin_user)
+    assert 'id="passkey-register-button"' in staff.get(reverse("admin:two_step_setup")).content.decode()
+    assert staff.post(REGISTER_BEGIN).status_code == 200
+
+    member = Client()
+    member.force_login(verified_user)
+    assert member.post(REGISTER_BEGIN).status_code == 403
