@@ -5,14 +5,20 @@ the .ics attachment is made at delivery time from the event as it is then, so
 a delayed email never carries a stale time or place.
 """
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 
+from core.timezones import format_in_zone
 from notifications.registry import Kind, periodic, register
+from users.models import STAFF_ROLES
 
 from .calendar import event_filename, event_ics
-from .models import Event
+from .models import SEAT_STATUSES, Event
+from .rules import can_see_online_url
+
+# Kinds only managers and admins can receive (reviews; only staff create events).
+STAFF_ONLY = tuple(str(role) for role in STAFF_ROLES)
 
 SUBMITTED = "events.submitted"
 APPROVED = "events.approved"
@@ -25,37 +31,92 @@ CANCELLED = "events.cancelled"
 REMINDER = "events.reminder"
 
 
-def context_for(event, **extra) -> dict:
-    """What every events notice stores: no secret, nothing that must stay fresh."""
-    return {
+def place(location: str, online_url: str) -> str:
+    """Where, as a notice says it: the address, "Online", or both; never the meeting link."""
+    return ", ".join(part for part in (location, "Online" if online_url else "") if part)
+
+
+def context_for(event, *, with_online_url: bool = False, **extra) -> dict:
+    """What every events notice stores: no secret, nothing that must stay fresh. The meeting
+    link only `with_online_url`, for notices whose every recipient holds a seat or is staff
+    (`rules.can_see_online_url`); others read "Online"."""
+    context = {
         "event_id": str(event.pk),
         "title": event.title,
         "starts_at": event.starts_at.isoformat(),
         "ends_at": event.ends_at.isoformat(),
-        "place": event.location or event.online_url,
+        "time_zone": event.time_zone,
+        "place": place(event.location, event.online_url),
         **extra,
+    }
+    if with_online_url and event.online_url:
+        context["online_url"] = event.online_url
+    return context
+
+
+def previous_for(before: dict) -> dict:
+    """The old time and place of an edited event (`before`: its field values), for `events.changed`."""
+    return {
+        "starts_at": before["starts_at"].isoformat(),
+        "ends_at": before["ends_at"].isoformat(),
+        "place": place(before["location"], before["online_url"]),
     }
 
 
-def _when(context) -> str:
-    try:
-        starts = datetime.fromisoformat(context["starts_at"])
-    except (KeyError, ValueError):
-        return ""
-    return starts.strftime("%A %d %B %Y, %H:%M UTC")
+def _zone_of(context) -> str | None:
+    """The recipient's time zone (emails and digests carry the recipient), else the venue's."""
+    recipient = context.get("recipient")
+    return getattr(recipient, "time_zone", None) or context.get("time_zone")
+
+
+def _when(context, starts_at=None) -> str:
+    """The start in the recipient's zone with the zone's name; the venue's local time beside it
+    when the venue is in another zone."""
+    starts_at = starts_at or context.get("starts_at")
+    shown = format_in_zone(starts_at, _zone_of(context))
+    venue = context.get("time_zone")
+    if shown and venue and venue != _zone_of(context):
+        shown += f"; {format_in_zone(starts_at, venue, '%H:%M')} at the venue"
+    return shown
 
 
 def _details(context) -> str:
-    parts = [f"When: {_when(context)}", f"Where: {context.get('place', '')}"]
+    parts = [
+        f"When: {_when(context)}",
+        f"Where: {context.get('place', '')}",
+        f"Online: {context.get('online_url', '')}",
+    ]
     return "\n".join(part for part in parts if not part.endswith(": "))
 
 
+def _changed(context) -> str:
+    """What changed: the new time and place, each with what it was before."""
+    previous = context.get("previous") or {}
+    lines = ["The time or place changed."]
+    when, where = _when(context), context.get("place", "")
+    lines.append(f"When: {when}")
+    old_when = _when(context, previous.get("starts_at")) if previous.get("starts_at") else ""
+    if old_when and old_when != when:
+        lines.append(f"  (was: {old_when})")
+    if where:
+        lines.append(f"Where: {where}")
+    if previous.get("place") and previous["place"] != where:
+        lines.append(f"  (was: {previous['place']})")
+    if context.get("paused"):
+        lines.append("The change is being reviewed; registration is paused until it is approved.")
+    lines.append("The attached .ics updates your calendar.")
+    return "\n".join(lines)
+
+
 def _ics_attachment(email):
-    """The event's .ics, made from the current row at delivery time."""
+    """The event's .ics, made from the current row at delivery time; the meeting link only
+    for a recipient who may see it (a seat, or staff)."""
     event = Event.objects.filter(pk=email.context.get("event_id")).first()
     if event is None:
         return []
-    return [(event_filename(event), event_ics(event), "text/calendar")]
+    seat = event.registrations.filter(user_id=email.user_id, status__in=SEAT_STATUSES).values_list("status", flat=True)
+    show = can_see_online_url(email.user, event, seat.first())
+    return [(event_filename(event), event_ics(event, show_online_url=show), "text/calendar")]
 
 
 def _review_link(context) -> str:
@@ -69,6 +130,7 @@ KINDS = [
         key=SUBMITTED,
         label="Event submitted for review",
         description="A manager submitted an event; another manager or an admin must approve or reject it.",
+        roles=STAFF_ONLY,
         urgent=False,  # may wait for the daily digest (README: digests per kind)
         title="Review requested: {{ title }}",
         body=lambda c: f"{c.get('submitted_by', 'A manager')} submitted an event for review.\n{_details(c)}",
@@ -77,6 +139,8 @@ KINDS = [
     Kind(
         key=APPROVED,
         label="Your event was approved",
+        description="A reviewer approved an event you created; members can see it and register.",
+        roles=STAFF_ONLY,
         urgent=False,  # may wait for the daily digest (README: digests per kind)
         title="Approved: {{ title }}",
         body=lambda c: f"Your event was approved by {c.get('reviewed_by', 'a reviewer')}; members can now register.",
@@ -85,6 +149,8 @@ KINDS = [
     Kind(
         key=REJECTED,
         label="Your event was rejected",
+        description="A reviewer asked for changes to an event you created, with their feedback.",
+        roles=STAFF_ONLY,
         urgent=False,  # may wait for the daily digest (README: digests per kind)
         title="Changes requested: {{ title }}",
         body=lambda c: f"Your event was rejected by {c.get('reviewed_by', 'a reviewer')}.\n\n"
@@ -105,6 +171,7 @@ KINDS = [
     Kind(
         key=WAITLISTED,
         label="On the waiting list",
+        description="The event was full: your place on its waiting list.",
         mandatory=True,
         urgent=True,
         title="You are on the waiting list: {{ title }}",
@@ -115,6 +182,7 @@ KINDS = [
     Kind(
         key=PROMOTED,
         label="A seat freed up for you",
+        description="Someone cancelled and your place on the waiting list became a seat (with a calendar file).",
         mandatory=True,
         urgent=True,
         title="You have a seat: {{ title }}",
@@ -125,15 +193,17 @@ KINDS = [
     Kind(
         key=CHANGED,
         label="An event you registered for changed",
+        description="The time or place of an event you registered for changed: the new and the old.",
         urgent=True,
         title="Changed: {{ title }}",
-        body=lambda c: f"The time or place changed.\n{_details(c)}\nThe attached .ics updates your calendar.",
+        body=_changed,
         link=EVENT_LINK,
         attachments=_ics_attachment,
     ),
     Kind(
         key=CANCELLED,
         label="An event you registered for was cancelled",
+        description="An event you registered for or waited for was cancelled, with the reason.",
         mandatory=True,
         urgent=True,
         title="Cancelled: {{ title }}",

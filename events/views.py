@@ -36,7 +36,7 @@ from . import docs, selectors, services
 from .calendar import CONTENT_TYPE, event_filename, event_ics, feed_ics
 from .exports import attendees_csv
 from .models import Event, RegistrationStatus
-from .rules import can_edit
+from .rules import can_edit, can_see_online_url
 from .serializers import (
     ApproveSerializer,
     CancelSerializer,
@@ -262,7 +262,8 @@ class EventViewSet(ThrottleUnauthenticatedWritesMixin, GenericViewSet):
     async def calendar(self, request, pk=None):
         """`GET /events/{id}.ics` (routed in event_manager/urls.py: the router's ids cannot hold a dot)."""
         event = await call(_event_or_404, request.user, pk)
-        response = HttpResponse(event_ics(event), content_type=CONTENT_TYPE)
+        show = can_see_online_url(request.user, event, getattr(event, "my_registration_status", None))
+        response = HttpResponse(event_ics(event, show_online_url=show), content_type=CONTENT_TYPE)
         response["Content-Disposition"] = f'attachment; filename="{event_filename(event)}"'
         return response
 

@@ -40,6 +40,10 @@ inside its transaction (see that module). What each field means:
 - `attachments`: `(email: OutgoingEmail) -> [(filename, bytes, mimetype)]`, e.g. an .ics.
 - `default_email`, `default_in_app`, `default_digest`: the preferences a recipient has
   until they change them ("immediately" or "daily"; daily only for non-urgent kinds).
+- `description`: one line saying when it is sent, shown beside it in the preferences.
+- `roles`: the user roles it can reach (e.g. ("MANAGER", "ADMIN") for a review request);
+  empty for every user. Preferences list only the kinds that can reach the user
+  (`Kind.reaches`); the roles are plain strings, so this layer needs no `users/`.
 
 Periodic jobs (digests, reminders) are contributed the same way with `periodic(...)`;
 `event_manager/celery.py` gives them all to Celery beat.
@@ -82,6 +86,7 @@ class Kind:
     default_in_app: bool = True
     default_digest: str = IMMEDIATELY
     description: str = ""
+    roles: tuple[str, ...] = ()
 
     def __post_init__(self):
         if "." not in self.key or len(self.key) > 100:
@@ -93,6 +98,10 @@ class Kind:
             raise ValueError(
                 f"Kind {self.key}: default_digest must be one of {DIGEST_CHOICES} (immediately if urgent)."
             )
+
+    def reaches(self, user) -> bool:
+        """Whether this kind can be sent to `user` (by its `role`): the preferences list only these."""
+        return not self.roles or getattr(user, "role", None) in self.roles
 
     @property
     def digestible(self) -> bool:

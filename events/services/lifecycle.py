@@ -131,7 +131,9 @@ def event_update(*, actor: User, event_id, data: dict) -> Event:
         notify_many(
             recipients=_registrant_ids(event),
             kind=notices.CHANGED,
-            context=notices.context_for(event, changed=when_where),
+            context=notices.context_for(
+                event, changed=when_where, previous=notices.previous_for(before), paused=back_to_review
+            ),
             actor=actor,
             dedupe_key=f"{event.pk}:{event.sequence}",
         )
@@ -157,7 +159,7 @@ def _notify_reviewers(event: Event, actor: User) -> None:
     notify_many(
         recipients=_reviewers(event, exclude=[actor.pk]),
         kind=notices.SUBMITTED,
-        context=notices.context_for(event, submitted_by=str(actor)),
+        context=notices.context_for(event, with_online_url=True, submitted_by=str(actor)),
         actor=actor,
     )
 
@@ -207,7 +209,7 @@ def _record_review(actor: User, event: Event, target: str, feedback: str, *, kin
         notify(
             recipient=event.created_by,
             kind=kind,
-            context=notices.context_for(event, reviewed_by=str(actor), feedback=feedback),
+            context=notices.context_for(event, with_online_url=True, reviewed_by=str(actor), feedback=feedback),
             actor=actor,
         )
 

@@ -79,7 +79,7 @@ def registration_create(*, actor: User, event_id) -> Registration:
         notify(
             recipient=actor,
             kind=notices.REGISTRATION_CONFIRMED,
-            context=notices.context_for(event),
+            context=notices.context_for(event, with_online_url=True),
             dedupe_key=str(registration.pk),
         )
     else:
@@ -129,7 +129,7 @@ def promote_waitlist(event: Event, *, actor: User | None) -> list[Registration]:
         notify(
             recipient=registration.user,
             kind=notices.PROMOTED,
-            context=notices.context_for(event),
+            context=notices.context_for(event, with_online_url=True),
             dedupe_key=f"{registration.pk}:promoted",
         )
     add_seats(event, len(promoted))

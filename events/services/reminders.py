@@ -51,6 +51,6 @@ def _remind_event(*, event_id, now) -> int:
     return notify_many(
         recipients=[user_id for _, user_id in rows],
         kind=notices.REMINDER,
-        context=notices.context_for(event),
+        context=notices.context_for(event, with_online_url=True),
         dedupe_key=str(event_id),
     )

@@ -41,10 +41,16 @@ def test_event_ics_content(client_for, event_factory, settings):
     assert str(vevent["status"]) == "CONFIRMED"
 
 
-def test_online_event_ics_uses_the_url_as_location(client_for, event_factory):
+def test_online_event_ics_gives_the_url_only_to_a_seat_holder(client_for, event_factory):
     event = event_factory(location="", online_url="https://meet.example.com/abc")
-    [vevent] = vevents(client_for(UserFactory()).get(f"/events/{event.pk}.ics").content)
+    seated = UserFactory()
+    services.registration_create(actor=seated, event_id=event.pk)
+    [vevent] = vevents(client_for(seated).get(f"/events/{event.pk}.ics").content)
     assert str(vevent["location"]) == "https://meet.example.com/abc"
+    content = client_for(UserFactory()).get(f"/events/{event.pk}.ics").content  # issue 15: not for everyone
+    [vevent] = vevents(content)
+    assert str(vevent["location"]) == "Online"
+    assert b"meet.example.com" not in content
 
 
 def test_confirmation_email_carries_the_ics(event_factory, mailoutbox, django_capture_on_commit_callbacks):
