@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import ROOT, BenchError, log, report
+from bench import ROOT, BenchError, log, portal, report
 from bench.admin import admin_timings
 from bench.admin import describe as describe_admin
 from bench.database import (
@@ -95,6 +95,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--autovacuum-wait",
         default="90s",
         help="how long the churn phase waits for autovacuum before giving up (default 90s)",
+    )
+    parser.add_argument(
+        "--portal-only",
+        action="store_true",
+        help="only the member pages' scenarios (event list, event page, registration post; session cookie), "
+        "no API scenarios and no churn phase",
     )
     parser.add_argument("--skip-seed", action="store_true", help="do not seed users, use what is in the database")
     parser.add_argument(
@@ -181,6 +187,7 @@ def _run(args, wrk: str, started: float) -> int:
     env = django_env(db, "bench-" + secrets.token_urlsafe(32), redis_url)
     user_count = prepare_data(args, env)
     event_count = prepare_events(env)
+    portal.collect_static(env)
     vacuum_analyze(db)
     facts = machine_facts(wrk, db)
     admin = admin_timings(env) if args.admin_timings else None

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bench import ROOT, BenchError, log, report
+from bench import ROOT, BenchError, log, portal, report
 from bench.database import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
@@ -43,6 +43,9 @@ class Scenario:
     bodies: list[str] | None = None  # POST bodies, cycled through
     content_type: str = "application/x-www-form-urlencoded"
     unique_bodies: bool = False  # each body sent once at most (sign-ups), not cycled
+    # Each request once at most, as "path<TAB>Header: value<TAB>...": a path and headers of its
+    # own (the portal's registrations: another member and event each time); `path` unused.
+    requests: list[str] | None = None
 
 
 def login_token(port: int, email: str, password: str) -> str:
@@ -113,6 +116,11 @@ def preflight(port: int, scenario: Scenario) -> None:
     """One request first: the scenario must answer 2xx (wrk does not count 3xx as errors)."""
     headers = dict(scenario.headers)
     body = None
+    if scenario.requests:
+        path, *extra = scenario.requests.pop(0).split("\t")
+        headers.update(line.split(": ", 1) for line in extra)
+        scenario = Scenario(scenario.endpoint, path, scenario.method, headers, scenario.bodies)
+        headers = dict(scenario.headers)
     if scenario.bodies:
         headers["Content-Type"] = scenario.content_type
         body = scenario.bodies.pop(0) if scenario.unique_bodies else scenario.bodies[0]
@@ -145,6 +153,12 @@ def run_wrk(wrk: str, port: int, scenario: Scenario, *, seconds: int, args, work
         env["BENCH_THREADS"] = str(args.threads)
         if scenario.unique_bodies:
             env["BENCH_UNIQUE"] = "1"
+    if scenario.requests:
+        requests_file = workdir / "requests.txt"
+        requests_file.write_text("\n".join(scenario.requests) + "\n")
+        env["BENCH_REQUESTS_FILE"] = str(requests_file)
+        env["BENCH_METHOD"] = scenario.method
+        env["BENCH_THREADS"] = str(args.threads)
     # S603 is safe here: wrk found by shutil.which, fixed arguments, no shell.
     proc = subprocess.run(  # noqa: S603
         cmd, env=env, text=True, capture_output=True, timeout=seconds + args.timeout_s + 60
@@ -209,14 +223,18 @@ def bench_mode(name: str, *, wrk: str, args, env: dict[str, str], db: Database, 
     results = []
     log_path = workdir / f"gunicorn-{name}.log"
     with GunicornServer(mode, workers=args.workers, max_requests=args.max_requests, env=env, log_path=log_path) as srv:
-        token = login_token(srv.port, ADMIN_EMAIL, ADMIN_PASSWORD)
-        scenarios, login_users = build_scenarios(srv.port, token)
+        if args.portal_only:
+            scenarios, login_users = [], 0
+        else:
+            scenarios, login_users = build_scenarios(srv.port, token=login_token(srv.port, ADMIN_EMAIL, ADMIN_PASSWORD))
+        portal_state, portal_prefix = portal.prepare(env)
+        scenarios += portal.scenarios(portal_state, Scenario)
         for scenario in scenarios:
             preflight(srv.port, scenario)
         if args.warmup_s:
             log(f"  warm-up {args.warmup_s}s per GET")
             for scenario in scenarios:
-                if not scenario.bodies:
+                if not scenario.bodies and not scenario.requests:
                     run_wrk(wrk, srv.port, scenario, seconds=args.warmup_s, args=args, workdir=workdir)
         measure = functools.partial(_measure, mode, srv, wrk=wrk, args=args, db=db, workdir=workdir)
         for scenario in scenarios:
@@ -224,7 +242,8 @@ def bench_mode(name: str, *, wrk: str, args, env: dict[str, str], db: Database, 
             if scenario.bodies:
                 result.notes.append(f"{login_users} users")
             results.append(result)
-        if args.churn:
+        portal.cleanup(env, portal_prefix)
+        if args.churn and not args.portal_only:
             results += churn_phase(measure, scenarios[2], args=args, db=db)
         if any(r.stats.error_total for r in results):
             log(f"  errors seen; the end of the gunicorn log:\n{srv.log_tail(lines=5)}")

@@ -51,6 +51,50 @@ if bodies_file and bodies_file ~= "" then
    end
 end
 
+-- With BENCH_REQUESTS_FILE set (one request a line: `path<TAB>Header: value<TAB>...`) every
+-- request is a BENCH_METHOD (POST) of its own path with its own headers (besides --header's),
+-- each line sent once at most over all threads (the portal's registrations).
+local requests_file = os.getenv("BENCH_REQUESTS_FILE")
+
+if requests_file and requests_file ~= "" then
+   wrk.method = os.getenv("BENCH_METHOD") or "POST"
+   local lines = {}
+   local next_line = 0
+   local threads = tonumber(os.getenv("BENCH_THREADS") or "1")
+
+   function init(args)
+      for line in io.lines(requests_file) do
+         if #line > 0 then
+            local fields = {}
+            for part in string.gmatch(line, "[^\t]+") do
+               fields[#fields + 1] = part
+            end
+            local headers = {}
+            for i = 2, #fields do
+               local name, value = string.match(fields[i], "^([^:]+): (.*)$")
+               headers[name] = value
+            end
+            lines[#lines + 1] = {path = fields[1], headers = headers}
+         end
+      end
+      assert(#lines > 0, "BENCH_REQUESTS_FILE has no requests: " .. requests_file)
+      next_line = thread_index or 0
+   end
+
+   function request()
+      local line = lines[next_line % #lines + 1]
+      next_line = next_line + threads
+      local headers = {}
+      for name, value in pairs(wrk.headers) do
+         headers[name] = value
+      end
+      for name, value in pairs(line.headers) do
+         headers[name] = value
+      end
+      return wrk.format(nil, line.path, headers, "")
+   end
+end
+
 function done(summary, latency, requests)
    local e = summary.errors
    io.write(string.format(

@@ -67,16 +67,44 @@ def viewer_zone_name(user) -> str | None:
 
 
 def _show_times_in(events, zone_name):
+    """What each card shows, written here rather than by template tags (a `{% timezone %}`
+    and two `date` filters per card were most of the list's render time): the time in
+    `zone_name` (a visitor: the event's own zone), the place, the seats."""
     for event in events:
         event.display_zone = zone_name or event.time_zone or settings.TIME_ZONE
+        local_zone = zone(event.display_zone)
+        starts, ends = event.starts_at.astimezone(local_zone), event.ends_at.astimezone(local_zone)
+        until = ends.strftime("%H:%M") if ends.date() == starts.date() else _day_and_time(ends)
+        event.when_iso, event.when_text = starts.isoformat(), f"{_day_and_time(starts)} to {until}"
+        event.place_text = (
+            f"{event.location} and online" if event.location and event.online_url else event.location or "Online"
+        )
+        event.seats_text = _seats(event)
     return events
 
 
-def _filters(data, zone_name) -> dict:
-    """The selector's filters: approved events not yet over, narrowed by the form."""
+def _day_and_time(moment) -> str:
+    return f"{moment:%a} {moment.day} {moment:%b %Y, %H:%M}"
+
+
+def _seats(event) -> str:
+    left = event.seats_left
+    if left is None:
+        return "Open seats"
+    if left:
+        return f"{left} seat{'s' if left != 1 else ''} left"
+    return f"Waiting list ({event.waitlist_count} waiting)" if event.waitlist_count else "Waiting list"
+
+
+def _filters(data, zone_name, *, staff: bool) -> dict:
+    """The selector's filters: events not yet over, narrowed by the form. Members and visitors
+    see only published events (approved, or once approved and now paused or cancelled, shown
+    as such) and their own; staff, who see every event, only approved ones. No status filter
+    where it is not needed: it steers PostgreSQL onto the (status, starts_at) index, which
+    made a member's first page twice as slow at 10,000 events."""
     local = zone(zone_name)
     now = timezone.now()
-    filters = {"status": EventStatus.APPROVED, "from": now}
+    filters = {"from": now, **({"status": EventStatus.APPROVED} if staff else {})}
     if data.get("q"):
         filters["q"] = data["q"].strip()
     if data.get("kind"):
@@ -120,7 +148,7 @@ def event_list(request):
     else:
         data = form.cleaned_data if form.is_bound else {}
         number = data.get("page") or 1
-        filters, skip = _filters(data, zone_name), (number - 1) * PAGE_SIZE
+        filters, skip = _filters(data, zone_name, staff=rules.is_staff(user)), (number - 1) * PAGE_SIZE
         if user.is_authenticated:
             total, events = selectors.event_page(user=user, filters=filters, skip=skip, limit=PAGE_SIZE)
         else:

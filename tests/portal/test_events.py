@@ -325,3 +325,17 @@ def test_the_event_page_costs_the_same_queries_whatever_the_attendees(
         response = client.get(page_of(event))
     assert response.status_code == 200
     assert len(response.content) < 30_000
+
+
+def test_the_list_marks_paused_and_cancelled_events_and_staff_see_only_approved_ones(client, member, db):
+    published = timezone.now() - timedelta(days=1)
+    EventFactory(title="Under review again", status=EventStatus.PENDING, published_at=published)
+    EventFactory(title="Called off", status=EventStatus.CANCELLED, published_at=published)
+    EventFactory(title="A draft", status=EventStatus.DRAFT, published_at=None)
+    client.force_login(member)
+    html = client.get(EVENTS).content.decode()
+    assert "Under review again" in html and "Registration paused" in html
+    assert "Called off" in html and "Cancelled" in html and "A draft" not in html
+    client.force_login(UserFactory(role=Role.MANAGER))
+    html = client.get(EVENTS).content.decode()
+    assert "A draft" not in html and "Under review again" not in html
