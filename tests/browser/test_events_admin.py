@@ -1,7 +1,10 @@
 """The events admin in a real browser: a manager reviews a colleague's event from the home
 page's banner, and checks people in from the event's registrations."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from events import services
@@ -44,7 +47,7 @@ def test_rejecting_without_feedback_asks_for_it(as_manager):
 
 
 def test_check_in_from_the_events_registrations(as_admin, shot):
-    event = EventFactory(capacity=1)
+    event = EventFactory(capacity=1, starts_at=timezone.now() + timedelta(hours=1))  # check-in is open
     seated, waiting = UserFactory(), UserFactory()
     for person in (seated, waiting):
         services.registration_create(actor=person, event_id=event.pk)
