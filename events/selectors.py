@@ -19,6 +19,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from users.selectors import DIRECTORY_FIELDS, directory_visible
+
 from .models import LIVE_STATUSES, SEAT_STATUSES, Event, EventStatus, Registration, RegistrationStatus
 from .rules import is_staff
 
@@ -406,3 +408,17 @@ def events_waiting_for_review(*, user) -> int:
     if not is_staff(user):
         return 0
     return awaiting_review_by(user).count()
+
+
+def attendees_seen_by(*, event_id, viewer) -> list[dict]:
+    """Who else is coming, as an attendee sees it: the people holding a seat who opted in to
+    being shown (`users.selectors.directory_visible`), with `DIRECTORY_FIELDS` only, in
+    nickname order; for a viewer who holds a seat (or staff), else nobody. One query."""
+    viewer_pk = getattr(viewer, "pk", None)
+    if viewer_pk is None:
+        return []
+    seats = Registration.objects.filter(event_id=event_id, status__in=SEAT_STATUSES)
+    people = directory_visible().filter(Exists(seats.filter(user=OuterRef("pk"))))
+    if not is_staff(viewer):
+        people = people.filter(Exists(seats.filter(user_id=viewer_pk)))
+    return list(people.order_by("nickname").values(*DIRECTORY_FIELDS))

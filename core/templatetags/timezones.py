@@ -4,7 +4,7 @@ templates (`{{ event.starts_at|in_zone:recipient.time_zone }}` → "Friday 14 Ju
 
 from django import template
 
-from core.timezones import format_in_zone, in_zone
+from core.timezones import format_in_zone
 
 register = template.Library()
 
@@ -13,9 +13,3 @@ register = template.Library()
 def in_zone_filter(moment, zone_name):
     """The moment (aware datetime or ISO text) in `zone_name` (settings.TIME_ZONE when empty), named."""
     return format_in_zone(moment, zone_name)
-
-
-@register.filter(name="local_in")
-def local_in(moment, zone_name):
-    """The moment as an aware datetime in `zone_name`, for Django's `date` filter."""
-    return in_zone(moment, zone_name)

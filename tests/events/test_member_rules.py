@@ -361,3 +361,26 @@ def test_the_calendar_feed_carries_each_events_zone(client_for, event_factory):
     content = client_for(person).get(feed_url.replace("http://testserver", "")).content
     calendar = Calendar.from_ical(content)
     assert {str(zone["tzid"]) for zone in calendar.walk("VTIMEZONE")} == {"Europe/Paris", "America/New_York"}
+
+
+# --- who else is coming (Meet people) ---------------------------------------------------------
+
+
+def test_attendees_see_only_other_seat_holders_who_opted_in(event_factory):
+    event = event_factory(capacity=3)
+    shown = UserFactory(nickname="a_shown", show_in_directory=True)
+    hidden = UserFactory(nickname="b_hidden")
+    viewer = UserFactory(nickname="c_viewer")
+    waiting = UserFactory(nickname="d_waiting", show_in_directory=True)
+    for person in (shown, hidden, viewer, waiting):
+        services.registration_create(actor=person, event_id=event.pk)
+    with CaptureQueriesContext(connection) as queries:
+        seen = selectors.attendees_seen_by(event_id=event.pk, viewer=viewer)
+    assert len(queries) == 1
+    assert [row["nickname"] for row in seen] == ["a_shown"]
+    assert "email" not in seen[0]
+    assert selectors.attendees_seen_by(event_id=event.pk, viewer=waiting) == []  # the waiting list sees nobody
+    assert selectors.attendees_seen_by(event_id=event.pk, viewer=UserFactory()) == []
+    assert selectors.attendees_seen_by(event_id=event.pk, viewer=None) == []
+    staff = [row["nickname"] for row in selectors.attendees_seen_by(event_id=event.pk, viewer=event.created_by)]
+    assert staff == ["a_shown"]

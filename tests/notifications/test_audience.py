@@ -87,3 +87,22 @@ def test_times_are_written_in_a_zone_with_its_name(zone, shown):
 def test_no_time_is_an_empty_string():
     assert format_in_zone(None, "Europe/Paris") == ""
     assert format_in_zone("not a time", "Europe/Paris") == ""
+
+
+def test_the_digest_lists_its_items_in_the_recipients_zone(mailoutbox, django_capture_on_commit_callbacks):
+    from notifications.models import NotificationPreference
+    from notifications.registry import DAILY
+    from notifications.services import digest_send, notify
+
+    from .conftest import PLAIN
+
+    member = UserFactory(time_zone="Asia/Tokyo")
+    NotificationPreference.objects.create(user=member, kind=PLAIN, digest=DAILY)
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(recipient=member, kind=PLAIN, context={"name": "Meetup", "starts": "18:00", "event_id": "x"})
+    assert mailoutbox == []  # held for the digest
+    with django_capture_on_commit_callbacks(execute=True):
+        assert digest_send(any_hour=True) == 1
+    [digest] = mailoutbox
+    assert "(Asia/Tokyo)" in digest.body and "(Asia/Tokyo)" in digest.alternatives[0][0]
+    assert " UTC)" not in digest.body
