@@ -528,8 +528,8 @@ def count_queries(client, method, path, data=None):
 
 
 def test_retrieve_uses_a_fixed_small_number_of_queries(admin_client_api, verified_user, django_assert_num_queries):
-    # 1: the token's user; 2: the target.
-    with django_assert_num_queries(2):
+    # The token's user and the target in one query (users.lookups, users.authentication).
+    with django_assert_num_queries(1):
         assert admin_client_api.get(f"/users/{verified_user.pk}").status_code == 200
 
 

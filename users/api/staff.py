@@ -2,11 +2,14 @@
 and the audit trail (ADMIN only). On the project's async view pattern (`core.api`):
 database work through `call`, anything that hashes a password through `offload`."""
 
+import uuid
+
 from django.conf import settings
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
@@ -18,6 +21,7 @@ from core.pagination import SkipLimitPagination
 from core.throttling import ThrottleUnauthenticatedWritesMixin
 
 from ..filters import UserFilter
+from ..lookups import user_by_pk
 from ..models import User
 from ..permissions import CanManageTarget, IsAdmin, IsAdminOrManager, RoleChangeRequiresAdmin
 from ..selectors import user_count
@@ -57,8 +61,24 @@ class UserViewSet(ThrottleUnauthenticatedWritesMixin, GenericViewSet):
         page = await call(self._page)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
+    users_in_url = {"retrieve": "pk"}  # read with the token's user (users.authentication)
+
+    def _target(self):
+        """`get_object` for one user by id: the row the authentication read with the
+        caller's, else one query by the compiled statement (`users.lookups`)."""
+        try:
+            pk = uuid.UUID(str(self.kwargs["pk"]))
+        except ValueError:
+            raise NotFound() from None
+        prefetched = getattr(self.request, "prefetched_users", None)
+        user = prefetched.get(pk) if prefetched is not None and pk in prefetched else user_by_pk(pk)
+        if user is None:
+            raise NotFound("No User matches the given query.")  # get_object's words
+        self.check_object_permissions(self.request, user)
+        return user
+
     async def retrieve(self, request, pk=None):
-        user = await call(self.get_object)
+        user = await call(self._target)
         return Response(self.get_serializer(user).data)
 
     async def create(self, request):
