@@ -47,7 +47,7 @@ def _vevent(event: Event, *, show_online_url: bool) -> VEvent:
     if online:
         description = f"{description}\n\nOnline: {online}".strip()
     elif event.online_url:
-        description = f"{description}\n\nOnline: the link is on the event page once you hold a seat.".strip()
+        description = f"{description}\n\nOnline: the link is on the event page for seat holders.".strip()
     if description:
         vevent.add("description", description)
     vevent.add("location", event.location or online or "Online")
