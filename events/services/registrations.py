@@ -83,10 +83,11 @@ def registration_create(*, actor: User, event_id) -> Registration:
             dedupe_key=str(registration.pk),
         )
     else:
+        registration.waitlist_rank = waitlist_rank(registration)  # as the selectors annotate it
         notify(
             recipient=actor,
             kind=notices.WAITLISTED,
-            context=notices.context_for(event, position=waitlist_rank(registration)),
+            context=notices.context_for(event, position=registration.waitlist_rank),
             dedupe_key=str(registration.pk),
         )
     return registration
