@@ -34,13 +34,14 @@ install-dev: $(VENV)/.dev-deps  ## Also install the test and lint tools
 
 run: export DEBUG ?= true
 run: export SERVER_BASE_URL ?= http://localhost:$(PORT)
-run: install  ## Migrate the database, create the demo admin, serve on http://localhost:$(PORT)
+run: export CELERY_BROKER_URL ?= filesystem://localhost/
+run: install  ## Migrate, create the demo admin, serve on http://localhost:$(PORT) with a worker and beat (Procfile)
 	@case "$$DEBUG" in [Tt]rue|1|[Yy]es|on) ;; *) $(MANAGE) collectstatic --noinput -v0 ;; esac
-	$(MANAGE) migrate --noinput
-	-$(MANAGE) create_demo_admin
-	-$(MANAGE) seed_events --if-empty
-	@echo "Serving on http://localhost:$(PORT)/  (admin: /admin/, API docs: /docs)"
-	$(MANAGE) runserver $(HOST):$(PORT)
+	@$(MANAGE) migrate --noinput -v0
+	@seeded="$$($(MANAGE) create_demo_admin 2>&1; $(MANAGE) seed_events --if-empty 2>&1)"; \
+	  echo "Serving on http://localhost:$(PORT)/  (admin: /admin/, API docs: /docs), with a worker and beat"; \
+	  echo "$$seeded" | grep -v -e '^$$' -e 'nothing seeded' | sed 's/^/  /'
+	@HOST=$(HOST) VENV_BIN=$(BIN) $(BIN)/honcho -f Procfile start -p $(PORT)
 
 serve: install  ## Production-like: collectstatic, migrate, gunicorn on $(HOST):$(PORT) (needs SECRET_KEY or DEBUG=true)
 	$(MANAGE) collectstatic --noinput -v0

@@ -14,6 +14,10 @@ import os
 import time
 
 from celery import Celery, signals
+from kombu.transport import TRANSPORT_ALIASES
+
+# `filesystem://`, the embedded queue of `make run`, is core.queue's transport (atomic writes and claims).
+TRANSPORT_ALIASES["filesystem"] = "core.queue:Transport"
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "event_manager.settings")
 

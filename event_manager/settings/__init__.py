@@ -101,6 +101,15 @@ TEMPLATES = [
 
 # --- Database -----------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web process, the worker and beat (`make run`) write to one file: readers never block
+    # the writer (WAL), a write transaction takes the lock when it begins and waits up to 20 s
+    # for it (IMMEDIATE), instead of failing with "database is locked" halfway through.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=20,
+        transaction_mode="IMMEDIATE",
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     if env.bool("DATABASE_POOL", default=False):
         # psycopg's pool (Django 5.1+); persistent connections must then be off.
@@ -111,6 +120,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"]["CONN_MAX_AGE"] = 0
     else:
         DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+        # runserver (`make run`) serves each request in a thread of its own: a persistent
+        # connection per thread would pile up until PostgreSQL refuses new clients.
+        if sys.argv[1:2] == ["runserver"]:
+            DATABASES["default"]["CONN_MAX_AGE"] = 0
         # No `SELECT 1` before every request (its cost: docs/benchmarks.md): a
         # connection that broke is closed at the end of the request that saw the
         # error, and the next request opens a new one.
@@ -308,6 +321,18 @@ WORKER_HEARTBEAT_INTERVAL = env.int("WORKER_HEARTBEAT_INTERVAL", default=30)
 # Redis: a task whose worker died unacknowledged is delivered again after this many seconds
 # (kombu's default, made explicit). Emails do not wait for it: their lease is swept sooner.
 CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+# The embedded queue `make run` uses (CELERY_BROKER_URL=filesystem://, no broker to install):
+# kombu's filesystem transport, one file per task in CELERY_FILESYSTEM_DIR, polled by the worker
+# every CELERY_FILESYSTEM_POLL seconds. For one machine: web, worker and beat share the folder.
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_FILESYSTEM_DIR = Path(env.str("CELERY_FILESYSTEM_DIR", default=str(BASE_DIR / "var" / "celery")))
+    (CELERY_FILESYSTEM_DIR / "queue").mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS.update(
+        data_folder_in=str(CELERY_FILESYSTEM_DIR / "queue"),
+        data_folder_out=str(CELERY_FILESYSTEM_DIR / "queue"),
+        control_folder=str(CELERY_FILESYSTEM_DIR / "queue"),
+        polling_interval=env.float("CELERY_FILESYSTEM_POLL", default=0.2),
+    )
 
 # --- Events -------------------------------------------------------------------
 # How often Celery beat looks for events starting within EVENTS_REMINDER_LEAD_HOURS.
