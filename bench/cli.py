@@ -153,7 +153,8 @@ VACUUM ANALYZE; later runs reuse it and only seed what is missing. Options:
 `--asgi-db persistent|pool|close`, `--redis-db` (server); `--users` (e.g. 1000000), `--skip-seed`,
 `--fresh` (data); `--churn` (users inserted and deleted before the deep page is measured again,
 default 3000; 0 = off), `--autovacuum-wait` (how long to wait for autovacuum after it, default
-90s); `--admin-timings` (the admin's user list and search, timed in-process);
+90s); `--admin-timings` (the admin's user list and search, timed in-process); `--portal-only` (only the
+member pages' three scenarios: event list, event page, registration post, with a session cookie);
 `--output PATH` (this file). The server is always stopped at the end, also on errors and Ctrl-C.
 Everything below the marker line at the end of this file is kept when it is regenerated.
 """
@@ -191,6 +192,7 @@ def _run(args, wrk: str, started: float) -> int:
     vacuum_analyze(db)
     facts = machine_facts(wrk, db)
     admin = admin_timings(env) if args.admin_timings else None
+    portal_times = portal.timings(env)
     runs: list[ModeRun] = []
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         for name in args.mode_list:
@@ -249,6 +251,7 @@ def _run(args, wrk: str, started: float) -> int:
             ),
         ),
         *([("Admin (in-process, median of 5 after a warm-up)", describe_admin(admin))] if admin else []),
+        ("Member pages, server time (in-process)", portal.describe(portal_times)),
         ("Wall time of this run", f"{elapsed / 60:.1f} min (setup, seeding if any, both servers, every scenario)"),
     ]
     generated = report.render_document(title="Benchmarks", facts=facts, results=results, how_to_run=HOW_TO_RUN)

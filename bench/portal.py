@@ -31,7 +31,7 @@ from events.models import Event, EventStatus, Registration
 from users.models import Role, User
 
 def session(user):
-    client = Client()
+    client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(user)
     return client.cookies["sessionid"].value
 
@@ -104,3 +104,49 @@ def scenarios(state: dict, scenario_class) -> list:
             requests=requests,
         ),
     ]
+
+
+# Server time alone (no network, no queue behind other requests): the pages rendered by
+# Django's test client in one process, as the member, median of RUNS after a warm-up.
+RUNS = 50
+_TIMINGS_SNIPPET = """
+import json, statistics, time
+from django.test import Client
+from django.utils import timezone
+from events.models import Registration
+from users.models import User
+
+member = User.objects.get(email={member_email!r})
+client = Client(HTTP_HOST="127.0.0.1")
+client.force_login(member)
+seat = (Registration.objects.filter(user=member, status="CONFIRMED", event__starts_at__gt=timezone.now())
+        .select_related("event").order_by("event__starts_at").first())
+out = {{}}
+for name, url in (("list", "/app/events/"), ("event", f"/app/events/{{seat.event.slug}}/")):
+    for _ in range(10):
+        assert client.get(url).status_code == 200
+    times = []
+    for _ in range({runs}):
+        started = time.perf_counter()
+        client.get(url)
+        times.append((time.perf_counter() - started) * 1000)
+    out[name] = [statistics.median(times), min(times)]
+print("BENCH_PORTAL_TIMINGS", json.dumps(out))
+"""
+
+
+def timings(env: dict[str, str]) -> dict[str, list[float]]:
+    """{"list": [median ms, min ms], "event": [...]}: server time of the two reads."""
+    out = manage(["shell", "-c", _TIMINGS_SNIPPET.format(member_email=MEMBER_EMAIL, runs=RUNS)], env, capture=True)
+    for line in out.splitlines():
+        if line.startswith("BENCH_PORTAL_TIMINGS "):
+            return json.loads(line.split(" ", 1)[1])
+    raise BenchError(f"could not time the member pages:\n{out}")
+
+
+def describe(found: dict[str, list[float]]) -> str:
+    return (
+        f"GET /app/events/ {found['list'][0]:.1f} ms (min {found['list'][1]:.1f}); "
+        f"GET /app/events/{{slug}}/ {found['event'][0]:.1f} ms (min {found['event'][1]:.1f}); "
+        f"median of {RUNS} after 10, as the bench member with a session, through Django's test client"
+    )
