@@ -12,6 +12,7 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Notifications"
 
     def ready(self):
+        from . import metrics  # noqa: F401 - registers the outbox gauges read at each scrape
         from .retention import register_rules
 
         register_rules()

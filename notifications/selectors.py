@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, Min, Q, QuerySet
 from django.utils import timezone
 
 from .models import EmailStatus, Notification, OutgoingEmail
@@ -57,3 +57,21 @@ def outbox_attention(*, now=None) -> OutboxAttention:
         ).count(),
         failed=emails_failed(now).count(),
     )
+
+
+UNSENT = (EmailStatus.PENDING, EmailStatus.SENDING)  # written and not sent yet (HELD waits for the digest)
+
+
+def outbox_counts() -> dict[str, int]:
+    """Emails PENDING, SENDING and FAILED, keyed by status in lower case (0 when none): one GROUP BY
+    on the (status, created_at) index."""
+    statuses = (*UNSENT, EmailStatus.FAILED)
+    rows = OutgoingEmail.objects.filter(status__in=statuses).order_by().values("status").annotate(count=Count("pk"))
+    counts = {row["status"]: row["count"] for row in rows}
+    return {status.lower(): counts.get(status, 0) for status in statuses}
+
+
+def outbox_oldest_unsent_age(*, now=None) -> float:
+    """Seconds since the oldest email not sent yet (PENDING or SENDING) was written; 0 when none."""
+    oldest = OutgoingEmail.objects.filter(status__in=UNSENT).aggregate(oldest=Min("created_at"))["oldest"]
+    return 0.0 if oldest is None else max((now or timezone.now()) - oldest, timedelta()).total_seconds()

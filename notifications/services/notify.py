@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from ..fanout import row_key, write_rows
 from ..messages import in_app_fields
+from ..metrics import FANOUT_RECIPIENTS
 from ..models import EmailStatus, FanOut, FanOutStatus, Notification, OutgoingEmail
 from ..preferences import choices_for
 from ..registry import DAILY, UnknownKind, get_kind
@@ -117,6 +118,8 @@ def notify_many(
     context = _json_context(context)
     now = timezone.now()
     ids = _recipient_ids(recipients)
+    if ids:  # counted here, once: a deferred fan-out is not counted again by the worker
+        FANOUT_RECIPIENTS.labels(kind=kind).observe(len(ids))
     in_process = tasks_run_in_process()
     if len(ids) > settings.NOTIFICATIONS_FANOUT_INLINE_MAX and not in_process:
         fanout = FanOut.objects.create(
