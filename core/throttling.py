@@ -70,20 +70,69 @@ outage = CacheOutage()
 
 REFUSALS_KEY = "throttle:refusals:{}"  # one counter per day (TIME_ZONE), for the admin's operator page
 REFUSALS_KEPT = 2 * 24 * 3600
+REFUSALS_FLUSH_SECONDS = 60.0
+
+
+class RefusalTally:
+    """Today's refusals, counted in the process and added to the shared cache at most once a
+    minute: a refused request stays as cheap as the throttle makes it (two cache reads),
+    which matters most when a flood is being refused. A cache error loses a count, never
+    an answer."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._day, self._count, self._since = None, 0, None
+
+    def add(self) -> None:
+        day, now = timezone.localdate().isoformat(), time.monotonic()
+        with self._lock:
+            stale = self._take() if self._day not in (None, day) else None
+            self._day, self._count = day, self._count + 1
+            self._since = self._since or now
+        self._write(stale)
+        self.flush_if_due()
+
+    def flush_if_due(self) -> None:
+        with self._lock:
+            due = self._since is not None and time.monotonic() - self._since >= REFUSALS_FLUSH_SECONDS
+            pending = self._take() if due else None
+        self._write(pending)
+
+    def flush(self) -> None:
+        with self._lock:
+            pending = self._take()
+        self._write(pending)
+
+    def _take(self):
+        pending = (self._day, self._count) if self._count else None
+        self._count, self._since = 0, None
+        return pending
+
+    @staticmethod
+    def _write(pending) -> None:
+        if not pending:
+            return
+        day, count = pending
+        key = REFUSALS_KEY.format(day)
+        try:
+            if not cache.add(key, count, REFUSALS_KEPT):
+                cache.incr(key, count)
+        except (*CACHE_ERRORS, ValueError):
+            pass
+
+
+refusal_tally = RefusalTally()
 
 
 def count_refusal() -> None:
-    """Add one to today's refusals (a cache error loses the count, never the answer)."""
-    key = REFUSALS_KEY.format(timezone.localdate().isoformat())
-    try:
-        if not cache.add(key, 1, REFUSALS_KEPT):
-            cache.incr(key)
-    except (*CACHE_ERRORS, ValueError):
-        pass
+    """Add one to today's refusals (reaches the shared count within a minute)."""
+    refusal_tally.add()
 
 
 def refusals_today() -> int:
-    """Requests refused by a throttle since midnight (TIME_ZONE), on every process sharing the cache."""
+    """Requests refused by a throttle since midnight (TIME_ZONE), on every process sharing
+    the cache: this process's at once, the others' within REFUSALS_FLUSH_SECONDS."""
+    refusal_tally.flush()
     return int(cache.get(REFUSALS_KEY.format(timezone.localdate().isoformat()), 0))
 
 
@@ -124,7 +173,9 @@ class AuthRateThrottle(SimpleRateThrottle):
             outage.failed(exc)
             return True
         outage.recovered()
-        if not allowed:
+        if allowed:
+            refusal_tally.flush_if_due()
+        else:
             THROTTLE_REFUSALS.labels(self.scope).inc()
             count_refusal()
         return allowed
