@@ -7,6 +7,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 MANAGE := $(BIN)/python manage.py
+HONCHO ?= $(BIN)/honcho
 
 .DEFAULT_GOAL := help
 .PHONY: help install install-dev chromium run serve test lint check bench schema screenshots clean backup restore
@@ -41,7 +42,7 @@ run: install  ## Migrate, create the demo admin, serve on http://localhost:$(POR
 	@seeded="$$($(MANAGE) create_demo_admin 2>&1; $(MANAGE) seed_events --if-empty 2>&1)"; \
 	  echo "Serving on http://localhost:$(PORT)/  (admin: /admin/, API docs: /docs), with a worker and beat"; \
 	  echo "$$seeded" | grep -v -e '^$$' -e 'nothing seeded' | sed 's/^/  /'
-	@HOST=$(HOST) VENV_BIN=$(BIN) $(BIN)/honcho -f Procfile start -p $(PORT)
+	@HOST=$(HOST) VENV_BIN=$(BIN) $(HONCHO) -f Procfile start -p $(PORT)
 
 serve: install  ## Production-like: collectstatic, migrate, gunicorn on $(HOST):$(PORT) (needs SECRET_KEY or DEBUG=true)
 	$(MANAGE) collectstatic --noinput -v0

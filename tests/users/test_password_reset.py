@@ -236,14 +236,22 @@ def test_a_wrong_token_keeps_the_contract_answer(api_client, unverified_user):
     [({}, "http://localhost:8123"), ({"SERVER_BASE_URL": "https://x.example"}, "https://x.example")],
 )
 def test_make_run_with_a_port_links_emails_to_that_port(environment, expected):
-    """`make run PORT=…` exports SERVER_BASE_URL to match, unless it is set (every $(MANAGE) line prints it here)."""
+    """`make run PORT=…` exports SERVER_BASE_URL to match, unless it is set: every $(MANAGE)
+    line and the process manager (honcho, which starts the server, worker and beat) print it here."""
     import os
     import subprocess
     from pathlib import Path
 
     env = {key: value for key, value in os.environ.items() if key != "SERVER_BASE_URL"} | environment
     result = subprocess.run(
-        ["make", "--no-print-directory", "run", "PORT=8123", "MANAGE=printenv SERVER_BASE_URL; true"],
+        [
+            "make",
+            "--no-print-directory",
+            "run",
+            "PORT=8123",
+            "MANAGE=printenv SERVER_BASE_URL; true",
+            "HONCHO=printenv SERVER_BASE_URL; true",
+        ],
         cwd=Path(__file__).resolve().parents[2],
         env=env,
         capture_output=True,
@@ -251,5 +259,5 @@ def test_make_run_with_a_port_links_emails_to_that_port(environment, expected):
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    printed = [line for line in result.stdout.splitlines() if line.startswith("http")]
-    assert printed and set(printed) == {expected}
+    printed = [line.strip() for line in result.stdout.splitlines() if line.strip().startswith("http")]
+    assert len(printed) >= 3 and set(printed) == {expected}, result.stdout
