@@ -81,6 +81,14 @@ class SignupForm(PortalForm):
 class LoginForm(PortalForm):
     email = _email()
     password = _password("Password")
+    otp = forms.CharField(
+        label="One-time code",
+        required=False,
+        max_length=64,
+        help_text="Only if your account has two-factor sign-in: the code from your authenticator app, "
+        "or one of your recovery codes.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text", "spellcheck": "false"}),
+    )
 
 
 class EmailForm(PortalForm):

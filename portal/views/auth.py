@@ -32,6 +32,8 @@ from users.services import (
     EmailNotVerified,
     InvalidCredentials,
     InvalidVerificationToken,
+    SecondFactorInvalid,
+    SecondFactorRequired,
     password_reset_request,
     user_login,
     user_register,
@@ -189,13 +191,23 @@ def login_page(request):
         status = 400
         if form.is_valid():
             try:
-                user = user_login(email=form.cleaned_data["email"], password=form.cleaned_data["password"])
+                user = user_login(
+                    email=form.cleaned_data["email"],
+                    password=form.cleaned_data["password"],
+                    otp=form.cleaned_data["otp"] or None,
+                )
             except EmailNotVerified:
                 unverified, status = True, 403
                 form.add_error(
                     None,
                     "Your email address is not verified yet. Open the link we emailed you, or ask for a new one below.",
                 )
+            except SecondFactorInvalid:
+                form.add_error("otp", "The one-time code is not correct, or was already used.")
+                status = 401
+            except SecondFactorRequired:
+                form.add_error("otp", "Enter the one-time code from your authenticator app, or a recovery code.")
+                status = 401
             except InvalidCredentials as exc:
                 form.add_error(None, exc.message)
                 status = exc.status_code
