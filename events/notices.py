@@ -123,7 +123,9 @@ def _review_link(context) -> str:
     return f"/admin/events/event/{context['event_id']}/change/"
 
 
-EVENT_LINK = "/events/{{ event_id }}"
+# Links lead people to pages: the member pages' event (by id, which redirects to its shareable
+# slug address); a rejection to the admin, where the creator edits and resubmits.
+EVENT_LINK = "/app/events/id/{{ event_id }}/"
 
 KINDS = [
     Kind(
@@ -155,7 +157,7 @@ KINDS = [
         title="Changes requested: {{ title }}",
         body=lambda c: f"Your event was rejected by {c.get('reviewed_by', 'a reviewer')}.\n\n"
         f"Feedback:\n{c.get('feedback', '')}\n\nEdit it and submit it again.",
-        link=EVENT_LINK,
+        link=_review_link,
     ),
     Kind(
         key=REGISTRATION_CONFIRMED,
