@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.test import Client
 from playwright.sync_api import expect, sync_playwright
 
 from tests.factories import PASSWORD, UserFactory
@@ -161,3 +162,32 @@ def assert_accessible(page, *, context=""):
 def axe(page):
     """`axe()` checks the page open now (see assert_accessible)."""
     return lambda context="": assert_accessible(page, context=context)
+
+
+def session_cookie(user, base_url):
+    """The cookie of a session logged in as `user` (the log-in page's own journey is tested
+    in test_portal_join.py; other journeys start signed in)."""
+    client = Client()
+    client.force_login(user)
+    return {"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base_url}
+
+
+def portal_shot(page, name):
+    """docs/screenshots/portal-<name>.png when PORTAL_SCREENSHOTS is set (make screenshots).
+    The caret stays: Playwright hides it with an injected style, which the strict CSP refuses."""
+    directory = os.environ.get("PORTAL_SCREENSHOTS")
+    if directory:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(directory) / f"portal-{name}.png"), full_page=True, caret="initial")
+
+
+@pytest.fixture
+def member(transactional_db):
+    return UserFactory(nickname="jane_doe", time_zone="Europe/Paris")
+
+
+@pytest.fixture
+def as_member(page, member, live_server):
+    """The page, signed in as `member` (modules with a journey of their own override it)."""
+    page.context.add_cookies([session_cookie(member, live_server.url)])
+    return page

@@ -2,47 +2,20 @@
 and cancelling in place (htmx), the waiting list, with JavaScript off at 390 px, and with the
 keyboard alone. axe-core checks every state the journey visits."""
 
-import os
 import re
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from events.models import EventKind, Registration, RegistrationStatus
-from tests.browser.conftest import PHONE, SCREEN, TIMEOUT_MS
+from tests.browser.conftest import PHONE, SCREEN, TIMEOUT_MS, portal_shot, session_cookie
 from tests.events.conftest import EventFactory
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.browser
-
-
-def session_cookie(user, base_url):
-    client = Client()
-    client.force_login(user)
-    return {"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base_url}
-
-
-def portal_shot(page, name):
-    """docs/screenshots/portal-<name>.png when PORTAL_SCREENSHOTS is set (make screenshots)."""
-    directory = os.environ.get("PORTAL_SCREENSHOTS")
-    if directory:
-        Path(directory).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(directory) / f"portal-{name}.png"), full_page=True, caret="initial")
-
-
-@pytest.fixture
-def member(transactional_db):
-    return UserFactory(nickname="jane_doe", time_zone="Europe/Paris")
-
-
-@pytest.fixture
-def as_member(page, member, live_server):
-    page.context.add_cookies([session_cookie(member, live_server.url)])
-    return page
 
 
 def test_find_register_and_cancel_in_place(as_member, axe, problems):

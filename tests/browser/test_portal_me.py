@@ -9,22 +9,10 @@ from playwright.sync_api import expect
 
 from events.models import CalendarFeedToken, Registration, RegistrationStatus
 from notifications.models import Notification
-from tests.browser.test_portal_events import portal_shot, session_cookie
+from tests.browser.conftest import portal_shot
 from tests.events.conftest import EventFactory
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def member(transactional_db):
-    return UserFactory(nickname="jane_doe", time_zone="Europe/Paris")
-
-
-@pytest.fixture
-def as_member(page, member, live_server):
-    page.context.add_cookies([session_cookie(member, live_server.url)])
-    return page
 
 
 def test_my_events_and_the_calendar_feed(as_member, member, axe):

@@ -4,8 +4,7 @@ axe on every state, at both widths."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE, SCREEN
-from tests.browser.test_portal_events import portal_shot, session_cookie
+from tests.browser.conftest import PHONE, SCREEN, portal_shot, session_cookie
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.browser
