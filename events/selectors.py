@@ -7,7 +7,7 @@ correlated counts of the page query, and the people are joined, never fetched pe
 
 import functools
 import uuid
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -253,10 +253,26 @@ _PARTS = (
 _PAGE_ORDER = "ORDER BY {p}seg, CASE WHEN {p}seg < 2 THEN {p}starts_at END, {p}starts_at DESC, {p}id"
 
 
-def _page(clauses, params, skip: int, limit: int) -> tuple[str, list]:
-    now, end = _moment(timezone.now()), skip + limit
+# A `from` filter this close to the present is "upcoming only" (the member pages' list).
+_UPCOMING_SLACK = timedelta(seconds=5)
+
+
+def _split(filters: dict):
+    """The moment the list's parts split at, and whether the past part can hold anything.
+    With `from` at (or after) the present, the past part (ended before it) is empty by the
+    filter itself; walking it cost PostgreSQL ~5,000 index rows at 10,000 events. The split
+    is then `from`, so "running" means running at `from`."""
+    now, start = timezone.now(), filters.get("from")
+    if isinstance(start, datetime) and timezone.is_aware(start) and start >= now - _UPCOMING_SLACK:
+        return start, False
+    return now, True
+
+
+def _page(clauses, params, skip: int, limit: int, filters: dict | None = None) -> tuple[str, list]:
+    split, with_past = _split(filters or {})
+    now, end = _moment(split), skip + limit
     parts, part_params = [], []
-    for number, (condition, direction, moments) in enumerate(_PARTS):
+    for number, (condition, direction, moments) in enumerate(_PARTS if with_past else _PARTS[:2]):
         where = " AND ".join([condition, *clauses])
         parts.append(
             f"SELECT * FROM (SELECT e.id, {number} AS seg, e.starts_at FROM {_EVENT} e WHERE {where} "  # noqa: S608 - no input in the text
@@ -272,7 +288,7 @@ def event_page(*, user, filters: dict | None = None, skip: int = 0, limit: int =
     """The list's total and its page, in one query (`event_list`'s order); the count alone
     when the page is empty (past the end)."""
     clauses, params = _where(user, filters or {})
-    page_sql, page_params = _page(clauses, params, skip, limit)
+    page_sql, page_params = _page(clauses, params, skip, limit, filters)
     total = f", total AS (SELECT COUNT(*) AS n FROM {_EVENT} e {_where_sql(clauses)})"  # noqa: S608 - no input in the text
     events, count = _read(
         user, [], [], _PAGE_ORDER.format(p="p."), [], page=(page_sql + total, [*page_params, *params]), total=True
@@ -285,7 +301,8 @@ def event_list(*, user, filters: dict | None = None, skip: int = 0, limit: int |
     (soonest first), then past ones (latest first)."""
     clauses, params = _where(user, filters or {})
     if limit is not None:
-        return _rows(user, [], [], _PAGE_ORDER.format(p="p."), [], page=_page(clauses, params, skip, limit))
+        page = _page(clauses, params, skip, limit, filters)
+        return _rows(user, [], [], _PAGE_ORDER.format(p="p."), [], page=page)
     now = _moment(timezone.now())
     order = (
         "ORDER BY CASE WHEN e.ends_at < %s THEN 1 ELSE 0 END,"
