@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.crypto import salted_hmac
 
 from core.timezones import default_time_zone, validate_time_zone
 
@@ -144,6 +145,18 @@ class User(AbstractBaseUser, PermissionsMixin):
                 fields=["nickname"], name="users_user_directory_idx", condition=models.Q(show_in_directory=True)
             ),
         ]
+
+    def _get_session_auth_hash(self, secret=None):
+        """Browser sessions (admin and member pages) hold an HMAC of the password and of
+        `token_version`: whatever ends every session of an account (log out everywhere, a
+        lock, a password or email change, a factor reset, staff) ends them on every page at
+        once, as it ends API tokens."""
+        return salted_hmac(
+            "users.User.get_session_auth_hash",
+            f"{self.password}\x00{self.token_version}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     def __str__(self):
         return self.email
