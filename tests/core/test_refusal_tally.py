@@ -12,9 +12,8 @@ def day_key():
 
 
 def test_refusals_wait_in_the_process_and_reach_the_shared_count_when_read(db):
+    throttling.refusal_tally.flush()  # what earlier tests refused, then a clean count
     cache.delete(day_key())
-    tally = throttling.refusal_tally
-    tally.flush()
     for _ in range(3):
         throttling.count_refusal()
     assert cache.get(day_key()) is None  # a refusal wrote nothing
@@ -23,8 +22,8 @@ def test_refusals_wait_in_the_process_and_reach_the_shared_count_when_read(db):
 
 
 def test_a_minute_of_refusals_is_added_to_the_shared_count_without_a_read(db, monkeypatch):
-    cache.delete(day_key())
     throttling.refusal_tally.flush()
+    cache.delete(day_key())
     clock = [1000.0]
     monkeypatch.setattr(throttling.time, "monotonic", lambda: clock[0])
     throttling.count_refusal()

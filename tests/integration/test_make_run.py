@@ -140,7 +140,8 @@ def make_run(database, mailbox, tmp_path):
 def test_the_makefile_runs_the_procfile():
     makefile = (ROOT / "Makefile").read_text()
     recipe = re.search(r"^run: install.*?\n\n", makefile, re.MULTILINE | re.DOTALL).group(0)
-    assert "honcho -f Procfile start" in recipe
+    assert "$(HONCHO) -f Procfile start" in recipe
+    assert re.search(r"^HONCHO \?= \$\(BIN\)/honcho$", makefile, re.MULTILINE)
     assert "run: export CELERY_BROKER_URL ?= filesystem://" in makefile
 
 
