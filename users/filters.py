@@ -38,6 +38,7 @@ class StableOrderingFilter(django_filters.OrderingFilter):
     """One of ORDERINGS, `-` for descending; the id breaks ties so pages never overlap."""
 
     def filter(self, qs, value):
+        value = [param for param in value or () if param]  # `ordering=,` names nothing, as `ordering=`
         if not value:
             return qs
         fields = [self.get_ordering_value(param) for param in value]

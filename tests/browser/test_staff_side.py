@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -120,6 +121,8 @@ def test_the_operator_page(as_admin, shot, axe):
     heartbeat.beat()
     for name in beat_schedule():
         heartbeat.job_finished(name, succeeded=True)
+    throttling.refusal_tally.flush()  # what earlier tests refused, then a clean count of one
+    cache.delete(throttling.REFUSALS_KEY.format(timezone.localdate().isoformat()))
     throttling.count_refusal()
     as_admin.goto("/admin/")
     as_admin.get_by_role("link", name="Operations").click()
