@@ -454,8 +454,8 @@ CONTENT_SECURITY_POLICY = {
 # `email` is unique case-insensitively by a UniqueConstraint on LOWER(email),
 # which Django's check for a unique USERNAME_FIELD does not recognise.
 SILENCED_SYSTEM_CHECKS = ["auth.W004"]
+# django-otp-webauthn wants a fixed list of origins; the request's own is used (PasskeyHelper).
+SILENCED_SYSTEM_CHECKS += ["otp_webauthn.E030"]
 
 # Logging, metrics, traces, errors and backups: event_manager/settings/operations.py.
 from .operations import *  # noqa: E402, F403
-# django-otp-webauthn wants a fixed list of origins; the request's own is used (PasskeyHelper).
-SILENCED_SYSTEM_CHECKS += ["otp_webauthn.E030"]
