@@ -50,63 +50,62 @@ def _page(request, template, context, status=200):
     return render(request, f"portal/account/{template}", {"nav": "account", **context}, status=status)
 
 
+def _form_page(request, form, section, save):
+    """The shape every account form shares (its template is <section>.html): GET shows the form;
+    a valid POST runs save(cleaned_data), which calls the service and answers with a message and a
+    redirect; a service's ValidationError lands on the fields, and an invalid form comes back with a 400."""
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                return save(form.cleaned_data)
+            except ValidationError as exc:
+                add_errors(form, exc)
+        status = 400
+    else:
+        status = 200
+    return _page(request, f"{section}.html", {"form": form, "section": section}, status=status)
+
+
 @member_required
 def profile(request):
     user = request.user
     form = ProfileForm(_data(request), initial={name: getattr(user, name) for name in PROFILE})
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                account_update(user=user, data={name: form.cleaned_data[name] for name in PROFILE})
-            except ValidationError as exc:
-                add_errors(form, exc)
-            else:
-                messages.success(request, "Your profile is saved.")
-                return redirect("portal:account")
-        return _page(request, "profile.html", {"form": form, "section": "profile"}, status=400)
-    return _page(request, "profile.html", {"form": form, "section": "profile"})
+
+    def save(data):
+        account_update(user=user, data={name: data[name] for name in PROFILE})
+        messages.success(request, "Your profile is saved.")
+        return redirect("portal:account")
+
+    return _form_page(request, form, "profile", save)
 
 
 @member_required
 def email_change(request):
-    form = EmailChangeForm(_data(request))
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                user = account_update(user=request.user, data={"email": form.cleaned_data["email"]})
-            except ValidationError as exc:
-                add_errors(form, exc)
-            else:
-                if user.pending_email:
-                    messages.success(
-                        request,
-                        f"We sent a link to {user.pending_email}. Until you open it, you keep logging in "
-                        f"with {user.email}.",
-                    )
-                else:
-                    messages.info(request, "That is already your email address.")
-                return redirect("portal:account-email")
-        return _page(request, "email.html", {"form": form, "section": "email"}, status=400)
-    return _page(request, "email.html", {"form": form, "section": "email"})
+    def save(data):
+        user = account_update(user=request.user, data={"email": data["email"]})
+        if user.pending_email:
+            messages.success(
+                request,
+                f"We sent a link to {user.pending_email}. Until you open it, you keep logging in with {user.email}.",
+            )
+        else:
+            messages.info(request, "That is already your email address.")
+        return redirect("portal:account-email")
+
+    return _form_page(request, EmailChangeForm(_data(request)), "email", save)
 
 
 @member_required
 def password_change(request):
-    form = PasswordChangeForm(_data(request))
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                account_change_password(user=request.user, **form.cleaned_data)
-            except ValidationError as exc:
-                add_errors(form, exc)
-            else:
-                logout(request)
-                messages.success(
-                    request, "Your password is changed and every session was logged out. Log in with the new password."
-                )
-                return redirect("portal:login")
-        return _page(request, "password.html", {"form": form, "section": "password"}, status=400)
-    return _page(request, "password.html", {"form": form, "section": "password"})
+    def save(data):
+        account_change_password(user=request.user, **data)
+        logout(request)
+        messages.success(
+            request, "Your password is changed and every session was logged out. Log in with the new password."
+        )
+        return redirect("portal:login")
+
+    return _form_page(request, PasswordChangeForm(_data(request)), "password", save)
 
 
 @member_required
@@ -114,35 +113,26 @@ def settings_page(request):
     user = request.user
     initial = {"time_zone": user.time_zone, "show_in_directory": user.show_in_directory}
     form = SettingsForm(_data(request), initial=initial, current_zone=user.time_zone)
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                account_update(user=user, data=dict(form.cleaned_data))
-            except ValidationError as exc:
-                add_errors(form, exc)
-            else:
-                messages.success(request, "Your settings are saved.")
-                return redirect("portal:account-settings")
-        return _page(request, "settings.html", {"form": form, "section": "settings"}, status=400)
-    return _page(request, "settings.html", {"form": form, "section": "settings"})
+
+    def save(data):
+        account_update(user=user, data=dict(data))
+        messages.success(request, "Your settings are saved.")
+        return redirect("portal:account-settings")
+
+    return _form_page(request, form, "settings", save)
 
 
 @member_required
 def preferences(request):
     """The same matrix as GET/PUT /users/me/notification-preferences; mandatory kinds locked."""
-    items = preference_list(user=request.user)
-    form = PreferencesForm(_data(request), items=items)
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                preferences_update(user=request.user, changes=form.changes())
-            except ValidationError as exc:
-                add_errors(form, exc)
-            else:
-                messages.success(request, "Your notification choices are saved.")
-                return redirect("portal:account-notifications")
-        return _page(request, "notifications.html", {"form": form, "section": "notifications"}, status=400)
-    return _page(request, "notifications.html", {"form": form, "section": "notifications"})
+    form = PreferencesForm(_data(request), items=preference_list(user=request.user))
+
+    def save(data):
+        preferences_update(user=request.user, changes=form.changes())
+        messages.success(request, "Your notification choices are saved.")
+        return redirect("portal:account-notifications")
+
+    return _form_page(request, form, "notifications", save)
 
 
 @member_required
@@ -158,16 +148,10 @@ def sessions(request):
 
 @member_required
 def close(request):
-    form = CloseAccountForm(_data(request))
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                account_close(user=request.user, password=form.cleaned_data["password"])
-            except ValidationError as exc:
-                add_errors(form, exc)
-            else:
-                logout(request)
-                messages.success(request, "Your account is closed and your profile erased. Goodbye, and thank you.")
-                return redirect("portal:home")
-        return _page(request, "close.html", {"form": form, "section": "close"}, status=400)
-    return _page(request, "close.html", {"form": form, "section": "close"})
+    def save(data):
+        account_close(user=request.user, password=data["password"])
+        logout(request)
+        messages.success(request, "Your account is closed and your profile erased. Goodbye, and thank you.")
+        return redirect("portal:home")
+
+    return _form_page(request, CloseAccountForm(_data(request)), "close", save)
