@@ -58,6 +58,10 @@ class OutgoingEmail(models.Model):
         blank=True,
         help_text="When the sweep tries a FAILED email again; empty: never by itself (refused, or out of time).",
     )
+    unreachable = models.BooleanField(
+        default=False,
+        help_text="Its last attempt reached no SMTP server (refused, timed out, dropped): retried once one answers.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 

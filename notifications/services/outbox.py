@@ -14,7 +14,7 @@ from django.utils import timezone
 from kombu.exceptions import KombuError
 
 from ..models import EmailStatus, FanOut, FanOutStatus, OutgoingEmail
-from .delivery import DATABASE_ERRORS, claimable
+from .delivery import DATABASE_ERRORS, claimable, smtp_answers
 
 # The name these records always had (operators may alert on it), from before services/ was a package.
 logger = logging.getLogger("notifications.services")
@@ -134,12 +134,29 @@ def emails_no_task_holds(now) -> Q:
     )
 
 
+def retry_when_smtp_answers(now) -> int:
+    """Make every email that failed for want of an SMTP server due now, if one answers now;
+    return how many. The doubling delay spares a server that is down, not one that is up:
+    without this, an email that failed near the end of a long outage would wait out its
+    delay (up to EMAIL_RETRY_MAX_DELAY) after the server came back. One bounded probe per
+    sweep, and only while such emails wait."""
+    waiting = OutgoingEmail.objects.filter(status=EmailStatus.FAILED, unreachable=True, next_attempt_at__gt=now)
+    if not waiting.exists() or not smtp_answers():
+        return 0
+    due = waiting.update(next_attempt_at=now)
+    if due:
+        logger.info("the SMTP server answers again: failed emails retried now", extra={"emails": due})
+    return due
+
+
 def email_sweep() -> int:
     """The periodic sweep (Celery beat, every NOTIFICATIONS_SWEEP_INTERVAL seconds): queue every
     email no task holds (`emails_no_task_holds`) and every fan-out whose task never came; return
-    how many emails were queued. An email stranded again and again past EMAIL_RETRY_FOR_HOURS
-    is given up (FAILED, no retry)."""
+    how many emails were queued. Emails that found no SMTP server are retried at once when it
+    answers again (`retry_when_smtp_answers`). An email stranded again and again past
+    EMAIL_RETRY_FOR_HOURS is given up (FAILED, no retry)."""
     now = timezone.now()
+    retry_when_smtp_answers(now)
     fanouts = FanOut.objects.filter(status=FanOutStatus.PENDING, created_at__lte=now - SWEEP_AGE)
     fanout_requeue(fanouts.filter(Q(queued_at=None) | Q(queued_at__lte=now - FANOUT_REQUEUE_AGE)))
     given_up = OutgoingEmail.objects.filter(

@@ -18,7 +18,7 @@ from notifications import tasks
 from notifications.models import EmailStatus, OutgoingEmail
 from notifications.registry import Kind, register, unregister
 from notifications.services import email_deliver, email_requeue_unsent, email_sweep, notify
-from notifications.services.delivery import emails_deliver, is_refusal
+from notifications.services.delivery import emails_deliver, is_refusal, is_unreachable, smtp_answers
 from notifications.tasks import deliver_email, deliver_emails
 from tests.factories import UserFactory
 
@@ -169,6 +169,24 @@ def test_every_attempt_sends_the_same_message_id(smtp, settings):
 )
 def test_only_a_5xx_refusal_of_the_message_is_final(error, refused):
     assert is_refusal(error) is refused
+
+
+@pytest.mark.parametrize(
+    ("error", "unreachable"),
+    [
+        (ConnectionRefusedError(111, "Connection refused"), True),
+        (TimeoutError("timed out"), True),
+        (socket.gaierror(-2, "Name or service not known"), True),
+        (smtplib.SMTPServerDisconnected("Connection unexpectedly closed"), True),
+        (smtplib.SMTPConnectError(421, b"4.3.2 service not available"), True),
+        (smtplib.SMTPDataError(451, b"4.3.0 try again later"), False),  # the server answered about the message
+        (smtplib.SMTPRecipientsRefused({"a@example.com": (450, b"4.2.1 mailbox busy")}), False),
+        (smtplib.SMTPAuthenticationError(535, b"5.7.8 bad credentials"), False),
+        (KeyError("event_title"), False),  # a template's fault, not the server's
+    ],
+)
+def test_only_a_server_that_did_not_answer_is_unreachable(error, unreachable):
+    assert is_unreachable(error) is unreachable
 
 
 @pytest.mark.django_db
@@ -383,3 +401,64 @@ def test_an_email_stranded_past_the_retry_window_is_given_up(settings, mailoutbo
     email.refresh_from_db()
     assert (email.status, email.next_attempt_at, email.claim) == (EmailStatus.FAILED, None, None)
     assert mailoutbox == []
+
+
+# --- an SMTP server that is back is used at once ------------------------------------------
+
+
+def _smtp_server(port):
+    """A real SMTP server on `port` that accepts every message (aiosmtpd, in a thread)."""
+    from aiosmtpd.controller import Controller
+
+    class Accept:
+        async def handle_DATA(self, server, session, envelope):
+            return "250 OK"
+
+    controller = Controller(Accept(), hostname="127.0.0.1", port=port)
+    controller.start()
+    return controller
+
+
+def test_the_probe_says_whether_an_smtp_server_answers(settings):
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+
+    assert smtp_answers() is False  # nothing listens: refused
+    server = _smtp_server(port)
+    try:
+        assert smtp_answers() is True
+    finally:
+        server.stop()
+    assert smtp_answers() is False
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("error", "retried_now"),
+    [(ConnectionRefusedError(111, "Connection refused"), True), (smtplib.SMTPDataError(451, b"4.3.0 later"), False)],
+)
+def test_an_email_that_found_no_server_is_sent_as_soon_as_one_answers(smtp, error, retried_now):
+    email = pending_email()
+    if retried_now:
+        smtp.open_error = error
+    else:
+        smtp.script = [error]
+    emails_deliver(email_ids=[email.pk])
+    email.refresh_from_db()
+    assert (email.status, email.unreachable) == (EmailStatus.FAILED, retried_now)
+    assert email.next_attempt_at > timezone.now()
+
+    assert email_sweep() == 0  # no server yet (or it answered with a 4xx): the delay holds
+    smtp.open_error = None
+    sent = email_sweep()  # the probe reaches the server
+
+    email.refresh_from_db()
+    if retried_now:
+        assert (sent, email.status, email.unreachable, len(smtp.sent)) == (1, EmailStatus.SENT, False, 1)
+    else:  # a server that answered about the message keeps its delay
+        assert (sent, email.status, len(smtp.sent)) == (0, EmailStatus.FAILED, 0)
