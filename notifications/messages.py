@@ -6,7 +6,7 @@ from django.template import engines
 from django.template.loader import render_to_string
 
 from .registry import Kind, Text, get_kind
-from .unsubscribe import unsubscribe_headers
+from .unsubscribe import list_unsubscribe_headers, unsubscribe_headers, unsubscribe_url
 
 GENERIC_TEMPLATE = "notifications/emails/generic"
 DIGEST_TEMPLATE = "notifications/emails/digest"
@@ -66,6 +66,7 @@ def build_message(email) -> EmailMultiAlternatives:
     if email.kind == DIGEST_KIND:
         subject, text, html = render_digest(email)
         attachments = []
+        headers.update(list_unsubscribe_headers(user_id=email.user_id, key=DIGEST_KIND))
     else:
         kind = get_kind(email.kind)
         subject, text, html = render_parts(email, kind)
@@ -81,13 +82,19 @@ def build_message(email) -> EmailMultiAlternatives:
 DIGEST_KIND = "notifications.digest"
 
 
-def render_digest(email) -> tuple[str, str, str]:
-    """One email listing every held item by its title, details and link."""
+def render_digest(email, *, unsubscribe_link: str | None = None) -> tuple[str, str, str]:
+    """One email listing every held item by its title, details and link, and the digest's own
+    unsubscribe link (`unsubscribe_link` replaces it: the admin's preview shows no token)."""
     items = []
     for item in email.items.order_by("created_at"):
         fields = in_app_fields(get_kind(item.kind), {**item.context, "recipient": email.user})
         items.append({**fields, "created_at": item.created_at})
-    context = {"recipient": email.user, "items": items, "server_base_url": settings.SERVER_BASE_URL}
+    context = {
+        "recipient": email.user,
+        "items": items,
+        "server_base_url": settings.SERVER_BASE_URL,
+        "unsubscribe_url": unsubscribe_link or unsubscribe_url(user_id=email.user_id, kind=DIGEST_KIND),
+    }
     subject = " ".join(render_to_string(f"{DIGEST_TEMPLATE}_subject.txt", context).split())
     return (
         subject,

@@ -34,8 +34,8 @@ HOOK_NAMES = ("link", "verification_url", "url", "token")
 def email_preview(email) -> tuple[str, str, bool]:
     """(subject, text body, whether a token link was withheld) of an OutgoingEmail row."""
     if email.kind == DIGEST_KIND:
-        subject, text, _ = render_digest(email)
-        return subject, text, False
+        subject, text, _ = render_digest(email, unsubscribe_link=WITHHELD)
+        return subject, text, True
     kind = get_kind(email.kind)
     context = {**email.context, "recipient": email.user, "kind": kind, "server_base_url": settings.SERVER_BASE_URL}
     context.update(in_app_fields(kind, context))

@@ -3,7 +3,9 @@
 The link's path is fixed here (`UNSUBSCRIBE_PATH`) and served by the member pages,
 which notifications/ never imports. The token is signed with the SECRET_KEY and a
 salt of its own, and names the user and the kind: it can only turn off that kind's
-email for that user. Mandatory kinds get no link.
+email for that user. Mandatory kinds get no link. The daily digest has one of its own
+(its key is the digest's, `notifications.digest`): it stops the digest
+(`services.digest.digest_unsubscribe`).
 """
 
 from django.conf import settings
@@ -31,9 +33,16 @@ def unsubscribe_url(*, user_id, kind: str) -> str:
 
 def unsubscribe_headers(*, user_id, kind) -> dict:
     """The RFC 8058 headers for an email of `kind` (a Kind) to `user_id`; none for a mandatory kind."""
-    if kind.mandatory or user_id is None:
+    if kind.mandatory:
+        return {}
+    return list_unsubscribe_headers(user_id=user_id, key=kind.key)
+
+
+def list_unsubscribe_headers(*, user_id, key: str) -> dict:
+    """The RFC 8058 headers whose link turns off `key` (a kind's key, or the digest's) for `user_id`."""
+    if user_id is None:
         return {}
     return {
-        "List-Unsubscribe": f"<{unsubscribe_url(user_id=user_id, kind=kind.key)}>",
+        "List-Unsubscribe": f"<{unsubscribe_url(user_id=user_id, kind=key)}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }

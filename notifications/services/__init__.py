@@ -20,7 +20,7 @@ One module per area: `notify` (notify, notify_many, the deferred fan-out),
 """
 
 from .delivery import email_deliver
-from .digest import digest_send
+from .digest import digest_plan, digest_send, digest_unsubscribe
 from .inbox import notification_mark_all_read, notification_mark_read
 from .notify import Delivery, fanout_expand, notify, notify_many
 from .outbox import (
@@ -42,7 +42,9 @@ __all__ = [
     "REQUEUE_AGE",
     "SWEEP_AGE",
     "Delivery",
+    "digest_plan",
     "digest_send",
+    "digest_unsubscribe",
     "email_deliver",
     "email_requeue",
     "email_requeue_unsent",

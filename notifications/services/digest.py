@@ -1,5 +1,5 @@
 """The daily digest: every HELD email of a recipient gathered into one, at NOTIFICATIONS_DIGEST_TIME
-(07:00) in the recipient's own time zone."""
+(07:00) in the recipient's own time zone; and its one-click unsubscribe."""
 
 from datetime import datetime, time
 from functools import partial
@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from ..messages import DIGEST_KIND
 from ..models import EmailStatus, OutgoingEmail
+from ..preferences import preference_list, preferences_update
+from ..registry import DAILY, IMMEDIATELY, kinds
 from .notify import create_once
 from .outbox import enqueue_emails
 
@@ -82,3 +84,38 @@ def _digest_one(*, user, day, now) -> int:
     OutgoingEmail.objects.filter(pk__in=[email.pk for email in held]).update(status=EmailStatus.DIGESTED, digest=digest)
     transaction.on_commit(partial(enqueue_emails, [digest.pk]))
     return 1
+
+
+def digest_plan(*, user) -> dict:
+    """What the digest's unsubscribe would do for `user`: {"off": [...], "at_once": [...]}, the preference
+    items (`preference_list`) of the kinds whose email waits for the digest, optional and mandatory."""
+    items = [item for item in preference_list(user=user) if item["email"] and item["digest"] == DAILY]
+    return {
+        "off": [item for item in items if not item["mandatory"]],
+        "at_once": [item for item in items if item["mandatory"]],
+    }
+
+
+@transaction.atomic
+def digest_unsubscribe(*, user) -> dict:
+    """The digest's one-click unsubscribe: no digest any more. Returns what it did (`digest_plan`).
+
+    Every kind whose email waited for the digest stops being emailed (its in-app notices go on); a
+    mandatory kind cannot be turned off, so its email goes out as it happens instead. What is held
+    for the next digest follows: an optional kind's email is dropped (as if its email had been off
+    when it was made), a mandatory one's is sent now. Nothing stays held, so no digest comes again
+    until the member asks for one in their preferences.
+    """
+    plan = digest_plan(user=user)
+    changes = [{"kind": item["kind"], "email": False} for item in plan["off"]]
+    changes += [{"kind": item["kind"], "digest": IMMEDIATELY} for item in plan["at_once"]]
+    if changes:
+        preferences_update(user=user, changes=changes)
+    held = OutgoingEmail.objects.select_for_update().filter(user=user, status=EmailStatus.HELD)
+    mandatory = [kind.key for kind in kinds() if kind.mandatory]
+    release = list(held.filter(kind__in=mandatory).values_list("pk", flat=True))
+    if release:
+        OutgoingEmail.objects.filter(pk__in=release).update(status=EmailStatus.PENDING)
+        transaction.on_commit(partial(enqueue_emails, release))
+    held.exclude(pk__in=release).delete()
+    return plan

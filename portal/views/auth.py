@@ -12,20 +12,25 @@ from functools import wraps
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from mfa.passkeys import has_passkey
+from notifications.messages import DIGEST_KIND
 from notifications.preferences import preferences_update
 from notifications.registry import UnknownKind, get_kind
+from notifications.services import digest_plan, digest_unsubscribe
 from notifications.unsubscribe import read_unsubscribe_token
 from users.admin.password_reset import ResetSetPasswordForm
+from users.devices import set_device_cookie
 from users.models import User
 from users.services import (
     AccountLocked,
@@ -36,6 +41,8 @@ from users.services import (
     SecondFactorRequired,
     password_reset_request,
     user_login,
+    user_login_first_step,
+    user_login_second_step,
     user_register,
     user_verify_email,
     verification_resend,
@@ -44,8 +51,9 @@ from users.services import (
 from ..csp import strict_csp
 from ..forms import DescribedFieldsMixin
 from ..forms_account import EmailForm, LoginForm, SignupForm, password_rules
+from ..forms_security import SecondStepForm
+from .login_steps import finish_login, forget_pending, pending_user, remember_pending
 
-BACKEND = "users.backends.AccountBackend"
 SIGNUP_EMAIL_KEY = "portal_signup_email"
 
 
@@ -191,11 +199,7 @@ def login_page(request):
         status = 400
         if form.is_valid():
             try:
-                user = user_login(
-                    email=form.cleaned_data["email"],
-                    password=form.cleaned_data["password"],
-                    otp=form.cleaned_data["otp"] or None,
-                )
+                user = _password_step(request, form.cleaned_data)
             except EmailNotVerified:
                 unverified, status = True, 403
                 form.add_error(
@@ -215,9 +219,12 @@ def login_page(request):
                 locked, status = True, 423
                 form.add_error(None, exc.message)
             else:
-                login(request, user, backend=BACKEND)
-                request.session["portal_token_version"] = user.token_version
-                return redirect(next_url)
+                if user is None:  # the password was right; the passkey (or a code) is owed
+                    return redirect(f"{reverse('portal:login-second-step')}?{urlencode({'next': next_url})}")
+                finish_login(request, user)
+                response = redirect(next_url)
+                set_device_cookie(request, response)
+                return response
     context = {
         "form": form,
         "resend_form": EmailForm(initial={"email": request.POST.get("email", "")}, auto_id="resend_%s"),
@@ -228,6 +235,57 @@ def login_page(request):
         "nav": "login",
     }
     return render(request, "portal/auth/login.html", context, status=status)
+
+
+def _password_step(request, data):
+    """The log-in form's check: with a code, the password and the code in one attempt
+    (`user_login`); without one, the password (`user_login_first_step`), and an account
+    with a passkey goes on to the second step's page (None: the session remembers it).
+    An account with only an authenticator app is asked for the code on this form."""
+    if data["otp"]:
+        return user_login(email=data["email"], password=data["password"], otp=data["otp"])
+    user, code_owed = user_login_first_step(email=data["email"], password=data["password"])
+    if not code_owed:
+        return user
+    if has_passkey(user):
+        remember_pending(request, user)
+        return None
+    raise SecondFactorRequired()
+
+
+def login_second_step(request):
+    """For an account with a passkey, after its password: the passkey (JavaScript), or a
+    code from the authenticator app or a recovery code (an ordinary form), counted toward
+    the lockout as at log-in."""
+    user = pending_user(request)
+    next_url = safe_next(request, reverse("portal:home"))
+    if user is None:
+        messages.info(request, "Please log in again: the second step waits five minutes at most.")
+        return redirect(f"{reverse('portal:login')}?{urlencode({'next': next_url})}")
+    form = SecondStepForm(_data(request))
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                user_login_second_step(user=user, code=form.cleaned_data["code"])
+            except AccountLocked as exc:
+                forget_pending(request)
+                messages.error(request, exc.message)
+                return redirect("portal:login")
+            except SecondFactorInvalid:
+                form.add_error("code", "The code is not correct, or was already used.")
+                status = 401
+            else:
+                finish_login(request, user)
+                response = redirect(next_url)
+                set_device_cookie(request, response)
+                return response
+    context = {"form": form, "next": next_url, "nav": "login"}
+    return render(request, "portal/auth/login_second_step.html", context, status=status)
+
+
+login_second_step = never_cache(login_second_step)
 
 
 @require_POST
@@ -291,14 +349,14 @@ reset_complete = strict_csp(reset_complete)
 
 
 def _unsubscribe_target(token):
-    """(user, kind) of a signed unsubscribe token, or None."""
+    """(user, kind) of a signed unsubscribe token — kind None for the daily digest's — or None."""
     try:
         user_id, key = read_unsubscribe_token(token)
-        kind = get_kind(key)
-    except (signing.BadSignature, UnknownKind, ValueError):
+        kind = None if key == DIGEST_KIND else get_kind(key)
+        user = User.objects.filter(pk=user_id, closed_at__isnull=True).first()
+    except (signing.BadSignature, UnknownKind, ValueError, ValidationError):
         return None
-    user = User.objects.filter(pk=user_id, closed_at__isnull=True).first()
-    if user is None or kind.mandatory:
+    if user is None or (kind is not None and kind.mandatory):
         return None
     return user, kind
 
@@ -306,13 +364,16 @@ def _unsubscribe_target(token):
 @require_http_methods(["GET", "POST"])
 @csrf_exempt  # mail clients POST "List-Unsubscribe=One-Click" with no session; the signed token authorises
 def unsubscribe(request, token):
-    """GET: a page with a button (link scanners GET); POST: that kind's email turned off, no login needed."""
+    """GET: a page with a button (link scanners GET); POST: that kind's email turned off — or, from the
+    daily digest, no more digest (`digest_unsubscribe`) — no login needed."""
     target = _unsubscribe_target(token)
     if target is None:
         return render(request, "portal/auth/unsubscribe.html", {"invalid": True}, status=400)
     user, kind = target
     done = request.method == "POST"
-    if done:
-        preferences_update(user=user, changes=[{"kind": kind.key, "email": False}])
     context = {"kind": kind, "done": done, "email": user.email}
+    if kind is None:
+        context["digest"] = (digest_unsubscribe if done else digest_plan)(user=user)
+    elif done:
+        preferences_update(user=user, changes=[{"kind": kind.key, "email": False}])
     return render(request, "portal/auth/unsubscribe.html", context)
