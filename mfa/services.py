@@ -16,7 +16,7 @@ from audit.services import audit_record
 from notifications.services import notify
 
 from .codes import code_hash, new_codes
-from .errors import AlreadyEnrolled, InvalidCode, NotEnrolled, WrongPassword
+from .errors import AlreadyEnrolled, InvalidCode, InvalidCurrentCode, InvalidNewCode, NotEnrolled, WrongPassword
 from .models import RecoveryCode, RecoveryCodeDevice
 from .notices import CHANGES, FACTORS_CHANGED
 
@@ -87,10 +87,10 @@ def _check_password(user, password: str) -> None:
         raise WrongPassword()
 
 
-def _require_code(user, code: str):
+def _require_code(user, code: str, error: type[InvalidCode] = InvalidCode):
     device = verify_code(user=user, code=code)
     if device is None:
-        raise InvalidCode()
+        raise error()
     return device
 
 
@@ -119,10 +119,10 @@ def totp_confirm(*, user, password: str, code: str, current_code: str = "") -> t
     if totp_device(user) is not None:
         raise AlreadyEnrolled()
     if user_has_factor(user):
-        _require_code(user, current_code)
+        _require_code(user, current_code, InvalidCurrentCode)
     device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).order_by("-pk").first()
     if device is None or not device.verify_token("".join((code or "").split())):
-        raise InvalidCode()
+        raise InvalidNewCode()
     device.confirmed, device.name = True, TOTP_NAME
     device.save(update_fields=["confirmed", "name"])
     TOTPDevice.objects.filter(user=user, confirmed=False).delete()

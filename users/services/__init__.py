@@ -37,7 +37,7 @@ from .errors import (
 )
 from .login import user_login, user_login_completed, user_login_first_step, user_login_second_step
 from .registration import user_add, user_register, user_verify_email, verification_resend
-from .second_factor import NotAllowedToReset, user_reset_factors
+from .second_factor import NotAllowedToReset, factor_change, user_reset_factors
 from .sessions import (
     FAMILY_CLAIM,
     end_all_sessions,
@@ -79,6 +79,7 @@ __all__ = [
     "account_set_password_by_staff",
     "account_update",
     "end_all_sessions",
+    "factor_change",
     "password_reset_confirm",
     "password_reset_finish",
     "password_reset_request",
