@@ -19,6 +19,7 @@ from users.api.auth import (
     VerificationResendView,
     VerifyEmailView,
 )
+from users.api.factors import FactorsView, PasskeyView, RecoveryCodesView, TotpConfirmView, TotpView
 from users.api.staff import AuditViewSet, UserViewSet
 
 from .admin_order import ordered
@@ -78,6 +79,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # /users/me… before the users router, so `me` is never taken for an id.
     re_path(r"^users/me/password/?$", MePasswordView.as_view(), name="me-password"),
+    re_path(r"^users/me/factors/?$", FactorsView.as_view(), name="me-factors"),
+    re_path(r"^users/me/factors/totp/?$", TotpView.as_view(), name="me-factors-totp"),
+    re_path(r"^users/me/factors/totp/confirm/?$", TotpConfirmView.as_view(), name="me-factors-totp-confirm"),
+    re_path(r"^users/me/factors/recovery-codes/?$", RecoveryCodesView.as_view(), name="me-factors-recovery-codes"),
+    re_path(r"^users/me/factors/passkeys/(?P<pk>[0-9]{1,18})/?$", PasskeyView.as_view(), name="me-factors-passkey"),
     re_path(r"^users/me/?$", MeView.as_view(), name="me"),
     path("", include("portal.urls")),
     re_path(r"^events/(?P<pk>[^/.]+)\.ics/?$", EventCalendarView, name="event-calendar"),
