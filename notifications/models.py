@@ -60,6 +60,7 @@ class OutgoingEmail(models.Model):
     )
     unreachable = models.BooleanField(
         default=False,
+        db_default=False,  # rows written by SQL of our own (fanout's bulk INSERT) name only the columns they set
         help_text="Its last attempt reached no SMTP server (refused, timed out, dropped): retried once one answers.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
