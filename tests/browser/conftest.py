@@ -6,6 +6,7 @@ keep a screenshot of each step.
 """
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -162,6 +163,38 @@ def assert_accessible(page, *, context=""):
 def axe(page):
     """`axe()` checks the page open now (see assert_accessible)."""
     return lambda context="": assert_accessible(page, context=context)
+
+
+SCRIPT = re.compile(r"<script\b.*?</script\s*>", re.IGNORECASE | re.DOTALL)
+
+
+@pytest.fixture
+def axe_as_served(chromium, live_server):
+    """`axe_as_served(no_script_page, context)`: axe on what a page opened with JavaScript off
+    shows now. axe needs JavaScript, which that page cannot run: its HTML (`page.content()`,
+    every script removed so nothing changes it) is served at the same URL to a page with
+    JavaScript on, at the same size and with the same stylesheets, and checked there."""
+    context = chromium.new_context(base_url=live_server.url)
+    context.set_default_timeout(TIMEOUT_MS)
+
+    def check(no_script_page, context_name=""):
+        url, html = no_script_page.url, SCRIPT.sub("", no_script_page.content())
+        served = []
+
+        def serve(route):
+            served.append(route.request.url)
+            route.fulfill(content_type="text/html", body=html)
+
+        page = context.new_page()
+        page.set_viewport_size(no_script_page.viewport_size)
+        page.route(lambda requested: requested == url, serve)
+        page.goto(url)
+        assert served == [url], f"{url} was not served from the captured page"
+        assert_accessible(page, context=f"{context_name or url} (JavaScript off)")
+        page.close()
+
+    yield check
+    context.close()
 
 
 def session_cookie(user, base_url):

@@ -126,19 +126,24 @@ def no_script_page(chromium, live_server, transactional_db, member):
     context.close()
 
 
-def test_register_and_cancel_without_javascript_on_a_phone(no_script_page):
+def test_register_and_cancel_without_javascript_on_a_phone(no_script_page, axe_as_served):
+    """Every page of the journey passes axe as served without JavaScript."""
     page = no_script_page
     event = EventFactory(title="Phone-friendly tour")
     page.goto("/app/events/")
+    axe_as_served(page, "events")
     page.get_by_role("link", name="Phone-friendly tour").click()
+    axe_as_served(page, "event")
     page.get_by_role("button", name="Register").click()
     expect(page).to_have_url(re.compile(f"/app/events/{event.slug}/$"))
     expect(page.get_by_text("You are registered: your seat is confirmed.")).to_be_visible()
     expect(page.get_by_text("You have a seat.")).to_be_visible()
+    axe_as_served(page, "event, registered")
     assert Registration.objects.get(event=event).status == RegistrationStatus.CONFIRMED
     assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
     page.get_by_role("button", name="Cancel my registration").click()
     expect(page.get_by_text("Your registration is cancelled.")).to_be_visible()
+    axe_as_served(page, "event, cancelled")
     assert Registration.objects.get(event=event).status == RegistrationStatus.CANCELLED
 
 

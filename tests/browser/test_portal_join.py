@@ -188,20 +188,35 @@ def no_script_phone(chromium, live_server, transactional_db):
     context.close()
 
 
-def test_sign_up_and_log_in_without_javascript_at_390_px(no_script_phone, mailoutbox):
+def test_sign_up_and_log_in_without_javascript_at_390_px(no_script_phone, mailoutbox, axe_as_served):
+    """Every page of the journey, its error states included, passes axe as served without JavaScript."""
     page = no_script_phone
     page.goto("/app/signup/")
+    axe_as_served(page, "sign up")
     page.get_by_label("Email address").fill("phone.member@example.com")
+    page.get_by_label("Password").fill("short")
+    page.get_by_role("button", name="Create my account").click()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
+    axe_as_served(page, "sign up, error")
     page.get_by_label("Password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Create my account").click()
     expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    axe_as_served(page, "check your email")
 
     page.goto(emailed_path(mailoutbox[0], VERIFY))
     expect(page.get_by_role("heading", name="Your email address is verified")).to_be_visible()
+    axe_as_served(page, "email verified")
     page.get_by_role("main").get_by_role("link", name="Log in").click()
+    axe_as_served(page, "log in")
+    page.get_by_label("Email address").first.fill("phone.member@example.com")
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_text("Incorrect email or password")).to_be_visible()
+    axe_as_served(page, "log in, error")
     page.get_by_label("Email address").first.fill("phone.member@example.com")
     page.get_by_label("Password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("link", name="Account")).to_be_visible()
+    axe_as_served(page, "signed in")
     assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
     assert User.objects.get(email="phone.member@example.com").time_zone == settings.TIME_ZONE  # nothing proposed
