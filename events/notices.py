@@ -8,9 +8,10 @@ a delayed email never carries a stale time or place.
 from datetime import timedelta
 
 from django.conf import settings
+from django.utils.text import capfirst
 
 from core.timezones import format_in_zone
-from notifications.registry import Kind, periodic, register
+from notifications.registry import DAILY, Kind, periodic, register
 from users.models import STAFF_ROLES
 
 from .calendar import event_filename, event_ics
@@ -27,6 +28,7 @@ REGISTRATION_CONFIRMED = "events.registration_confirmed"
 WAITLISTED = "events.waitlisted"
 PROMOTED = "events.promoted"
 CHANGED = "events.changed"
+UPDATED = "events.updated"
 CANCELLED = "events.cancelled"
 REMINDER = "events.reminder"
 
@@ -63,6 +65,57 @@ def previous_for(before: dict) -> dict:
     }
 
 
+# The edits of an approved event its registrants are told about by `events.updated` (and, beside
+# a change of time or place, in `events.changed`): what the event page shows them. Who may
+# register (members_only, the registration window) changes nothing for someone who has a place.
+NOTICED_FIELDS = ("title", "description", "kind", "requirements", "capacity", "pro_only", "time_zone")
+
+
+def field_label(name: str) -> str:
+    """A field as the admin and the event page call it ("Participation requirements"), never its key."""
+    return capfirst(Event._meta.get_field(name).verbose_name)
+
+
+def _shown(name: str, value) -> str:
+    if name == "kind":
+        return str(dict(Event._meta.get_field("kind").choices).get(value, value))
+    if name == "capacity":
+        return "unlimited" if value is None else str(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def edits_for(changes: dict) -> list[list[str]]:
+    """[label, now, was] for each noticed field in `changes` ({name: [old, new]}), in a fixed
+    order; long texts (description, requirements) say only that they changed."""
+    edits = []
+    for name in NOTICED_FIELDS:
+        if name not in changes:
+            continue
+        old, new = changes[name]
+        if name in ("description", "requirements"):
+            edits.append([field_label(name), "", ""])
+        else:
+            edits.append([field_label(name), _shown(name, new), _shown(name, old)])
+    return edits
+
+
+def _edits_text(edits) -> str:
+    lines = []
+    for label, now, was in edits:
+        lines.append(f"- {label}: {now} (was: {was})" if now or was else f"- {label}: updated")
+    return "\n".join(lines)
+
+
+def _updated(context) -> str:
+    """What an approved event's non-critical edit changed: each field by its label, once."""
+    lines = ["The organisers updated this event:", _edits_text(context.get("edits") or [])]
+    if context.get("paused"):
+        lines.append("The change is being reviewed; registration is paused until it is approved.")
+    return "\n".join(lines)
+
+
 def _zone_of(context) -> str | None:
     """The recipient's time zone (emails and digests carry the recipient), else the venue's."""
     recipient = context.get("recipient")
@@ -92,7 +145,8 @@ def _details(context) -> str:
 def _changed(context) -> str:
     """What changed: the new time and place, each with what it was before."""
     previous = context.get("previous") or {}
-    lines = ["The time or place changed."]
+    link_only = context.get("changed") == ["online_url"] and previous.get("place") == context.get("place")
+    lines = ["The link to join online changed." if link_only else "The time or place changed."]
     when, where = _when(context), context.get("place", "")
     lines.append(f"When: {when}")
     old_when = _when(context, previous.get("starts_at")) if previous.get("starts_at") else ""
@@ -102,6 +156,10 @@ def _changed(context) -> str:
         lines.append(f"Where: {where}")
     if previous.get("place") and previous["place"] != where:
         lines.append(f"  (was: {previous['place']})")
+    if context.get("online_url"):
+        lines.append(f"Join online: {context['online_url']}")
+    if context.get("edits"):
+        lines += ["Also changed:", _edits_text(context["edits"])]
     if context.get("paused"):
         lines.append("The change is being reviewed; registration is paused until it is approved.")
     lines.append("The attached .ics updates your calendar.")
@@ -195,12 +253,24 @@ KINDS = [
     Kind(
         key=CHANGED,
         label="An event you registered for changed",
-        description="The time or place of an event you registered for changed: the new and the old.",
+        description="The time or place of an event you registered for changed, or the link to join it (to seat "
+        "holders only): the new and the old.",
         urgent=True,
         title="Changed: {{ title }}",
         body=_changed,
         link=EVENT_LINK,
         attachments=_ics_attachment,
+    ),
+    Kind(
+        key=UPDATED,
+        label="An event you registered for was updated",
+        description="The organisers edited an event you have a place for (its title, description, requirements, "
+        "seats…): what changed. Changes of time, place or the link to join come at once as a change.",
+        urgent=False,  # may wait for the daily digest (README: digests per kind)
+        default_digest=DAILY,
+        title="Updated: {{ title }}",
+        body=_updated,
+        link=EVENT_LINK,
     ),
     Kind(
         key=CANCELLED,

@@ -17,7 +17,15 @@ from notifications.services import notify, notify_many
 from users.models import STAFF_ROLES, Role, User
 
 from .. import notices
-from ..models import EDITABLE_FIELDS, LOGISTICS_FIELDS, WHEN_WHERE_FIELDS, Event, EventStatus, RegistrationStatus
+from ..models import (
+    EDITABLE_FIELDS,
+    LOGISTICS_FIELDS,
+    SEAT_STATUSES,
+    WHEN_WHERE_FIELDS,
+    Event,
+    EventStatus,
+    RegistrationStatus,
+)
 from ..rules import can_edit, can_review, can_transition, is_staff
 from .errors import EventError, InvalidTransition, NotAllowed
 from .locking import locked_event
@@ -45,6 +53,64 @@ def _registrant_ids(event: Event) -> list:
         event.registrations.filter(
             status__in=(RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
         ).values_list("user_id", flat=True)
+    )
+
+
+def _registrants_by_seat(event: Event) -> tuple[list, list]:
+    """(seat holders, the waiting list): user ids, in one query."""
+    rows = event.registrations.filter(status__in=(*SEAT_STATUSES, RegistrationStatus.WAITLISTED)).values_list(
+        "user_id", "status"
+    )
+    seated, waiting = [], []
+    for user_id, status in rows:
+        (waiting if status == RegistrationStatus.WAITLISTED else seated).append(user_id)
+    return seated, waiting
+
+
+def _notify_edit(
+    event: Event, actor: User, before: dict, changes: dict, *, approved: bool, paused: bool, promoted
+) -> None:
+    """One notice per registrant for one edit (README: digests per kind).
+
+    A change of time or place goes at once (`events.changed`, naming any other edit beside it);
+    a change of the link to join alone is a change of place for seat holders only, who alone
+    may read the link. Other edits of an approved event (`notices.NOTICED_FIELDS`) are
+    `events.updated`, which may wait for the digest; someone just promoted by a larger capacity
+    is told by their promotion instead. The waiting list never gets the link."""
+    edits = notices.edits_for(changes)
+    old_place = notices.place(before["location"], before["online_url"])
+    moved = [name for name in ("starts_at", "ends_at", "location") if name in changes]
+    if "online_url" in changes and old_place != notices.place(event.location, event.online_url):
+        moved.append("online_url")
+    relinked = "online_url" in changes and "online_url" not in moved
+    if not (moved or relinked or edits):
+        return
+    seated, waiting = _registrants_by_seat(event)
+    changed = dict(
+        kind=notices.CHANGED,
+        actor=actor,
+        dedupe_key=f"{event.pk}:{event.sequence}",
+    )
+    extra = dict(previous=notices.previous_for(before), paused=paused, edits=edits)
+    if moved or relinked:
+        notify_many(
+            recipients=seated,
+            context=notices.context_for(event, with_online_url=True, changed=moved or ["online_url"], **extra),
+            **changed,
+        )
+    if moved:
+        notify_many(recipients=waiting, context=notices.context_for(event, changed=moved, **extra), **changed)
+        return
+    if not edits or not approved:
+        return
+    skip = {registration.user_id for registration in promoted}
+    recipients = [pk for pk in (waiting if relinked else [*seated, *waiting]) if pk not in skip]
+    notify_many(
+        recipients=recipients,
+        kind=notices.UPDATED,
+        context=notices.context_for(event, edits=edits, paused=paused),
+        actor=actor,
+        dedupe_key=f"{event.pk}:updated:{event.updated_at.isoformat()}",
     )
 
 
@@ -91,8 +157,8 @@ def event_update(*, actor: User, event_id, data: dict) -> Event:
 
     Changing when, where or how many on an APPROVED event sends it back to
     PENDING for another review, unless the editor is an ADMIN. Registrants are
-    told when the time or place changed; a larger capacity promotes people from
-    the waiting list at once. A CANCELLED event cannot be edited.
+    told of what they can see change, once per edit (`_notify_edit`); a larger
+    capacity promotes people from the waiting list at once. A CANCELLED event cannot be edited.
     """
     event = locked_event(event_id, actor=actor)
     _require_edit(actor, event)
@@ -104,6 +170,7 @@ def event_update(*, actor: User, event_id, data: dict) -> Event:
     if unknown:
         raise TypeError(f"Unknown event fields: {sorted(unknown)}")
     before = _snapshot(event, EDITABLE_FIELDS)
+    approved = event.status == EventStatus.APPROVED
     for name, value in data.items():
         setattr(event, name, value)
     _validate(event)
@@ -127,20 +194,10 @@ def event_update(*, actor: User, event_id, data: dict) -> Event:
         changes["status"] = [EventStatus.APPROVED, EventStatus.PENDING]
     event.save(update_fields=fields)
     audit_record(actor=actor, action="event.updated", target=event, changes=changes)
-    if when_where:
-        notify_many(
-            recipients=_registrant_ids(event),
-            kind=notices.CHANGED,
-            context=notices.context_for(
-                event, changed=when_where, previous=notices.previous_for(before), paused=back_to_review
-            ),
-            actor=actor,
-            dedupe_key=f"{event.pk}:{event.sequence}",
-        )
     if back_to_review:
         _notify_reviewers(event, actor)
-    if "capacity" in changes:
-        promote_waitlist(event, actor=actor)
+    promoted = promote_waitlist(event, actor=actor) if "capacity" in changes else []
+    _notify_edit(event, actor, before, changes, approved=approved, paused=back_to_review, promoted=promoted)
     return event
 
 
