@@ -66,17 +66,17 @@ def api_sign_in(request, user) -> bool:
     )
 
 
-def browser_sign_in(request, user) -> bool:
-    """A sign-in in a browser that completed (both steps, for a user with a factor): the
-    device is the browser's cookie, made now when it has none (set on the response by
-    `set_device_cookie`)."""
+def browser_sign_in(request, user, *, how: str = "the admin") -> bool:
+    """A sign-in in a browser that completed (both steps, for a user with a factor) in
+    `how` ("the admin", "the member pages"): the device is the browser's cookie, made now
+    when it has none (set on the response by `set_device_cookie`)."""
     device_id = _device_id(request)
     if device_id is None:
         device_id = secrets.token_urlsafe(18)
         setattr(request, _PENDING_COOKIE, device_id)
     label = user_agent_family(request.META.get("HTTP_USER_AGENT", ""))
     return user_signed_in_from(
-        user=user, kind="browser", identity=device_id, label=label, ip=client_ip(request), how="the admin"
+        user=user, kind="browser", identity=device_id, label=label, ip=client_ip(request), how=how
     )
 
 

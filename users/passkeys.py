@@ -156,12 +156,15 @@ def remove(site):
         status = 200
         if form.is_valid():
             try:
-                mfa_passkeys.passkey_remove(
-                    user=request.user,
+                two_step.change_factors(
+                    request,
+                    mfa_passkeys.passkey_remove,
                     password=form.cleaned_data["password"],
                     code=form.cleaned_data["code"],
                     device_id=device.pk,
                 )
+            except two_step.SignedOut:
+                return two_step.signed_out(request)
             except (WrongPassword, InvalidCode, NotEnrolled) as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
                 status = 400

@@ -241,14 +241,17 @@ def setup(site):
         status = 200
         if form.is_valid():
             try:
-                device, codes = mfa.totp_confirm(
-                    user=user,
+                device, codes = change_factors(
+                    request,
+                    mfa.totp_confirm,
                     password=form.cleaned_data["password"],
                     code=form.cleaned_data["code"],
                     current_code=form.cleaned_data.get("current_code", ""),
                 )
+            except SignedOut:
+                return signed_out(request)
             except MFA_ERRORS as exc:
-                form.add_error(exc.field, exc.message)
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
                 status = 400
             else:
                 complete(request, device)
@@ -266,6 +269,30 @@ def setup(site):
         return _page(site, request, "admin/two_step/setup.html", context, status=status)
 
     return view
+
+
+class SignedOut(Exception):
+    """The account was locked by this attempt (or already was): the session is over."""
+
+
+def change_factors(request, change, **kwargs):
+    """Run an mfa service that takes the password and a code for the signed-in user as a
+    login attempt (`services.factor_change`): a wrong password or code counts toward the
+    lockout. When the account is (or just got) locked the session ends: SignedOut."""
+    try:
+        return services.factor_change(change, user=request.user, **kwargs)
+    except services.AccountLocked:
+        raise SignedOut() from None
+    except (WrongPassword, InvalidCode):
+        if User.objects.filter(pk=request.user.pk, is_locked=True).exists():
+            raise SignedOut() from None
+        raise
+
+
+def signed_out(request):
+    logout(request)
+    messages.error(request, LOCKED)
+    return redirect(reverse("admin:login"))
 
 
 def _codes_page(site, request, codes, headline):
@@ -290,10 +317,10 @@ def manage(site):
             if form.is_valid():
                 data = form.cleaned_data
                 try:
-                    if action == "remove":
-                        mfa.totp_remove(user=user, password=data["password"], code=data["code"])
-                    else:
-                        codes = mfa.recovery_codes_regenerate(user=user, password=data["password"], code=data["code"])
+                    change = mfa.totp_remove if action == "remove" else mfa.recovery_codes_regenerate
+                    codes = change_factors(request, change, password=data["password"], code=data["code"])
+                except SignedOut:
+                    return signed_out(request)
                 except MFA_ERRORS as exc:
                     form.add_error(exc.field if exc.field in form.fields else None, exc.message)
                     status = 400

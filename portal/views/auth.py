@@ -12,22 +12,25 @@ from functools import wraps
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from mfa.passkeys import has_passkey
 from notifications.messages import DIGEST_KIND
 from notifications.preferences import preferences_update
 from notifications.registry import UnknownKind, get_kind
 from notifications.services import digest_plan, digest_unsubscribe
 from notifications.unsubscribe import read_unsubscribe_token
 from users.admin.password_reset import ResetSetPasswordForm
+from users.devices import set_device_cookie
 from users.models import User
 from users.services import (
     AccountLocked,
@@ -38,6 +41,8 @@ from users.services import (
     SecondFactorRequired,
     password_reset_request,
     user_login,
+    user_login_first_step,
+    user_login_second_step,
     user_register,
     user_verify_email,
     verification_resend,
@@ -46,8 +51,9 @@ from users.services import (
 from ..csp import strict_csp
 from ..forms import DescribedFieldsMixin
 from ..forms_account import EmailForm, LoginForm, SignupForm, password_rules
+from ..forms_security import SecondStepForm
+from .login_steps import finish_login, forget_pending, passkey_config, pending_user, remember_pending
 
-BACKEND = "users.backends.AccountBackend"
 SIGNUP_EMAIL_KEY = "portal_signup_email"
 
 
@@ -193,11 +199,7 @@ def login_page(request):
         status = 400
         if form.is_valid():
             try:
-                user = user_login(
-                    email=form.cleaned_data["email"],
-                    password=form.cleaned_data["password"],
-                    otp=form.cleaned_data["otp"] or None,
-                )
+                user = _password_step(request, form.cleaned_data)
             except EmailNotVerified:
                 unverified, status = True, 403
                 form.add_error(
@@ -217,9 +219,12 @@ def login_page(request):
                 locked, status = True, 423
                 form.add_error(None, exc.message)
             else:
-                login(request, user, backend=BACKEND)
-                request.session["portal_token_version"] = user.token_version
-                return redirect(next_url)
+                if user is None:  # the password was right; the passkey (or a code) is owed
+                    return redirect(f"{reverse('portal:login-second-step')}?{urlencode({'next': next_url})}")
+                finish_login(request, user)
+                response = redirect(next_url)
+                set_device_cookie(request, response)
+                return response
     context = {
         "form": form,
         "resend_form": EmailForm(initial={"email": request.POST.get("email", "")}, auto_id="resend_%s"),
@@ -230,6 +235,57 @@ def login_page(request):
         "nav": "login",
     }
     return render(request, "portal/auth/login.html", context, status=status)
+
+
+def _password_step(request, data):
+    """The log-in form's check: with a code, the password and the code in one attempt
+    (`user_login`); without one, the password (`user_login_first_step`), and an account
+    with a passkey goes on to the second step's page (None: the session remembers it).
+    An account with only an authenticator app is asked for the code on this form."""
+    if data["otp"]:
+        return user_login(email=data["email"], password=data["password"], otp=data["otp"])
+    user, code_owed = user_login_first_step(email=data["email"], password=data["password"])
+    if not code_owed:
+        return user
+    if has_passkey(user):
+        remember_pending(request, user)
+        return None
+    raise SecondFactorRequired()
+
+
+def login_second_step(request):
+    """For an account with a passkey, after its password: the passkey (JavaScript), or a
+    code from the authenticator app or a recovery code (an ordinary form), counted toward
+    the lockout as at log-in."""
+    user = pending_user(request)
+    next_url = safe_next(request, reverse("portal:home"))
+    if user is None:
+        messages.info(request, "Please log in again: the second step waits five minutes at most.")
+        return redirect(f"{reverse('portal:login')}?{urlencode({'next': next_url})}")
+    form = SecondStepForm(_data(request))
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                user_login_second_step(user=user, code=form.cleaned_data["code"])
+            except AccountLocked as exc:
+                forget_pending(request)
+                messages.error(request, exc.message)
+                return redirect("portal:login")
+            except SecondFactorInvalid:
+                form.add_error("code", "The code is not correct, or was already used.")
+                status = 401
+            else:
+                finish_login(request, user)
+                response = redirect(next_url)
+                set_device_cookie(request, response)
+                return response
+    context = {"form": form, "next": next_url, "nav": "login", "config": passkey_config(request)}
+    return render(request, "portal/auth/login_second_step.html", context, status=status)
+
+
+login_second_step = never_cache(login_second_step)
 
 
 @require_POST
