@@ -78,6 +78,17 @@ EXPECTED_OPERATIONS.update(
         ("/users/me/events.ics", "get"): CALENDAR_TAG,
     }
 )
+FACTORS_TAG = "Two-step sign-in (any logged-in user)"
+EXPECTED_OPERATIONS.update(
+    {
+        ("/users/me/factors/", "get"): FACTORS_TAG,
+        ("/users/me/factors/totp/", "post"): FACTORS_TAG,
+        ("/users/me/factors/totp/", "delete"): FACTORS_TAG,
+        ("/users/me/factors/totp/confirm/", "post"): FACTORS_TAG,
+        ("/users/me/factors/recovery-codes/", "post"): FACTORS_TAG,
+        ("/users/me/factors/passkeys/{id}/", "delete"): FACTORS_TAG,
+    }
+)
 PROTECTED_EVENT_TAGS = (EVENTS_TAG, REGISTRATIONS_TAG)
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 CDN_HOSTS = ("cdn.jsdelivr", "unpkg", "cdnjs", "googleapis", "gstatic", "cloudflare")
@@ -218,7 +229,13 @@ def test_one_security_scheme_the_oauth2_password_flow(schema):
 def test_user_endpoints_need_the_scheme_and_public_ones_none(schema):
     for path, method, operation in operations(schema):
         security = operation.get("security", [])
-        if EXPECTED_OPERATIONS.get((path, method)) in (USERS_TAG, NOTIFICATIONS_TAG, ACCOUNT_TAG, AUDIT_TAG) or (
+        if EXPECTED_OPERATIONS.get((path, method)) in (
+            USERS_TAG,
+            NOTIFICATIONS_TAG,
+            ACCOUNT_TAG,
+            AUDIT_TAG,
+            FACTORS_TAG,
+        ) or (
             EXPECTED_OPERATIONS.get((path, method)) in PROTECTED_EVENT_TAGS
             or (EXPECTED_OPERATIONS.get((path, method)) == CALENDAR_TAG and path != "/users/me/events.ics")
         ):

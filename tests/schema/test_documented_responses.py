@@ -6,9 +6,13 @@ operation documenting a code nothing here can provoke fails the completeness tes
 """
 
 import pytest
+from django_otp_webauthn.models import WebAuthnCredential
 
+from mfa import passkeys as mfa_passkeys
+from mfa import services as mfa
 from notifications.models import Notification
 from tests.factories import PASSWORD, UserFactory
+from tests.mfa.conftest import enrol, totp_code
 from users.authentication import access_token_for
 from users.tokens import email_verification_token
 
@@ -150,6 +154,80 @@ SCENARIOS.update(
         (f"PUT {PREFS}", 413): lambda w: as_member(w, body={"preferences": [{"kind": "x" * 2000}]}),
         (f"PUT {PREFS}", 415): lambda w: as_member(w, **TEXT),
         (f"PUT {PREFS}", 429): lambda w: {"body": LOCKED_ON, "throttle": True},
+    }
+)
+
+
+def enrolled(world):
+    """The member with an authenticator app; `world.codes`: their recovery codes."""
+    _device, world.codes = enrol(world.member)
+    return world
+
+
+def pending_app(world):
+    device = mfa.totp_pending(user=world.member)
+    return {"password": PASSWORD, "code": totp_code(device)}
+
+
+def my_passkey(world):
+    device = WebAuthnCredential.objects.create(
+        user=world.member,
+        name="Laptop",
+        confirmed=True,
+        credential_id=b"k",
+        credential_id_sha256="0" * 64,
+        public_key=b"p",
+        sign_count=0,
+    )
+    world.codes = mfa_passkeys.passkey_added(user=world.member, device=device)
+    return {"id": str(device.pk)}
+
+
+def proof(world):
+    return {"password": PASSWORD, "code": enrolled(world).codes[0]}
+
+
+FACTORS = "/users/me/factors/"
+TOTP = "/users/me/factors/totp/"
+CONFIRM = "/users/me/factors/totp/confirm/"
+CODES = "/users/me/factors/recovery-codes/"
+PASSKEY = "/users/me/factors/passkeys/{id}/"
+WRONG_PROOF = {"password": "Wrong*Pass1", "code": "000000"}
+SCENARIOS.update(
+    {
+        (f"GET {FACTORS}", 200): lambda w: as_member(w),
+        (f"GET {FACTORS}", 401): lambda w: {},
+        (f"POST {TOTP}", 200): lambda w: as_member(w),
+        (f"POST {TOTP}", 400): lambda w: as_member(enrolled(w)),
+        (f"POST {TOTP}", 401): lambda w: {},
+        (f"POST {TOTP}", 429): lambda w: {"throttle": True},
+        (f"DELETE {TOTP}", 204): lambda w: as_member(w, body=proof(w)),
+        (f"DELETE {TOTP}", 400): lambda w: as_member(enrolled(w), body=WRONG_PROOF),
+        (f"DELETE {TOTP}", 401): lambda w: {"body": WRONG_PROOF},
+        (f"DELETE {TOTP}", 413): lambda w: as_member(w, body={**WRONG_PROOF, **BIG}),
+        (f"DELETE {TOTP}", 415): lambda w: as_member(w, **TEXT),
+        (f"DELETE {TOTP}", 429): lambda w: {"body": WRONG_PROOF, "throttle": True},
+        (f"POST {CONFIRM}", 201): lambda w: as_member(w, body=pending_app(w)),
+        (f"POST {CONFIRM}", 400): lambda w: as_member(w, body={**pending_app(w), "password": "Wrong*Pass1"}),
+        (f"POST {CONFIRM}", 401): lambda w: {"body": WRONG_PROOF},
+        (f"POST {CONFIRM}", 413): lambda w: as_member(w, body={**WRONG_PROOF, **BIG}),
+        (f"POST {CONFIRM}", 415): lambda w: as_member(w, **TEXT),
+        (f"POST {CONFIRM}", 429): lambda w: {"body": WRONG_PROOF, "throttle": True},
+        (f"POST {CODES}", 200): lambda w: as_member(w, body=proof(w)),
+        (f"POST {CODES}", 400): lambda w: as_member(enrolled(w), body=WRONG_PROOF),
+        (f"POST {CODES}", 401): lambda w: {"body": WRONG_PROOF},
+        (f"POST {CODES}", 413): lambda w: as_member(w, body={**WRONG_PROOF, **BIG}),
+        (f"POST {CODES}", 415): lambda w: as_member(w, **TEXT),
+        (f"POST {CODES}", 429): lambda w: {"body": WRONG_PROOF, "throttle": True},
+        (f"DELETE {PASSKEY}", 204): lambda w: as_member(
+            w, path_parameters=my_passkey(w), body={"password": PASSWORD, "code": w.codes[0]}
+        ),
+        (f"DELETE {PASSKEY}", 400): lambda w: as_member(w, path_parameters=my_passkey(w), body=WRONG_PROOF),
+        (f"DELETE {PASSKEY}", 401): lambda w: {"path_parameters": {"id": "1"}, "body": WRONG_PROOF},
+        (f"DELETE {PASSKEY}", 404): lambda w: as_member(w, path_parameters={"id": "999999"}, body=proof(w)),
+        (f"DELETE {PASSKEY}", 413): lambda w: as_member(w, path_parameters={"id": "1"}, body={**WRONG_PROOF, **BIG}),
+        (f"DELETE {PASSKEY}", 415): lambda w: as_member(w, path_parameters={"id": "1"}, **TEXT),
+        (f"DELETE {PASSKEY}", 429): lambda w: {"path_parameters": {"id": "1"}, "body": WRONG_PROOF, "throttle": True},
     }
 )
 

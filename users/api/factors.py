@@ -18,7 +18,7 @@ from rest_framework.response import Response
 
 from core.api import APIView
 from core.concurrency import call, offload
-from core.throttling import AuthRateThrottle
+from core.throttling import AuthRateThrottle, ThrottleUnauthenticatedWritesMixin
 from mfa import passkeys, selectors
 from mfa import services as mfa
 from mfa.errors import AlreadyEnrolled
@@ -35,10 +35,12 @@ from .serializers.factors import (
 )
 
 
-class FactorsAPIView(APIView):
-    """Any signed-in user, on their own factors; writes throttled per client address."""
+class FactorsAPIView(ThrottleUnauthenticatedWritesMixin, APIView):
+    """Any signed-in user, on their own factors; writes throttled per client address (and
+    a write without a valid token counts there too, as guessing tokens should cost)."""
 
     permission_classes = [IsAuthenticated]
+    schema = docs.BodyOnDeleteSchema()
 
     def get_throttles(self):
         return [] if self.request.method in SAFE_METHODS else [AuthRateThrottle()]
