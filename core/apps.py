@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.conf import settings
 
 
 class CoreConfig(AppConfig):
@@ -16,6 +17,7 @@ class CoreConfig(AppConfig):
         from .retention import register_core_rules
 
         recognise_subclassed_middleware()
-        connection_created.connect(install_query_counter, dispatch_uid="core.metrics.query_counter")
+        if settings.METRICS_ENABLED:
+            connection_created.connect(install_query_counter, dispatch_uid="core.metrics.query_counter")
         instrument_django()
         register_core_rules()

@@ -38,7 +38,8 @@ class RequestContextMiddleware:
     log line and audit row written while serving it; echo the id in the response
     header, and log one access line per request with method, path (secrets
     redacted), status, duration and user id; count it in the metrics (route
-    template, method, status, duration, database queries: `core.metrics`)."""
+    template, method, status, duration, database queries: `core.metrics`) unless
+    METRICS_ENABLED is off."""
 
     sync_capable = async_capable = True
     header = "X-Request-ID"
@@ -48,6 +49,7 @@ class RequestContextMiddleware:
         self.is_async = iscoroutinefunction(get_response)
         if self.is_async:
             markcoroutinefunction(self)
+        self.metered = settings.METRICS_ENABLED
 
     def __call__(self, request):
         if self.is_async:
@@ -68,21 +70,24 @@ class RequestContextMiddleware:
     def _start(self, request):
         incoming = request.headers.get(self.header, "")
         request.request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        queries = [0]
-        tokens = request_id_var.set(request.request_id), client_ip_var.set(client_ip(request)), queries_var.set(queries)
+        queries = [0] if self.metered else None
+        counting = queries_var.set(queries) if self.metered else None
+        tokens = request_id_var.set(request.request_id), client_ip_var.set(client_ip(request)), counting
         return tokens, (time.perf_counter(), queries)
 
     @staticmethod
     def _end(tokens):
         request_id_var.reset(tokens[0])
         client_ip_var.reset(tokens[1])
-        queries_var.reset(tokens[2])
+        if tokens[2] is not None:
+            queries_var.reset(tokens[2])
 
     def _finish(self, request, response, started):
         started, queries = started
         duration = time.perf_counter() - started
         response[self.header] = request.request_id
-        observe_request(request, response.status_code, duration, queries[0])
+        if queries is not None:
+            observe_request(request, response.status_code, duration, queries[0])
         if access_logger.isEnabledFor(logging.INFO):
             user_id = _loaded_user_id(request)
             access_logger.info(

@@ -34,6 +34,9 @@ LOGGING = {
 # GET /metrics answers only `Authorization: Bearer <METRICS_TOKEN>` (401 otherwise);
 # unset, the endpoint does not exist (404).
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Off: requests and their database queries are not counted (the middleware skips them, no
+# query counter is put on connections); everything else still is. For `make bench`'s A/B.
+METRICS_ENABLED = env.bool("METRICS_ENABLED", default=True)
 # Processes that share their metrics (gunicorn's workers, a prefork Celery worker) write
 # them to files here; it must be in the environment before the process starts
 # (deploy/gunicorn.conf.py sets one for gunicorn). Unset: each process counts in memory.

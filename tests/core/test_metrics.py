@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.db import DatabaseError
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from prometheus_client import REGISTRY
 
@@ -133,6 +134,19 @@ def test_database_queries_per_request(admin_client_api, admin_user):
         assert admin_client_api.get(f"/users/{admin_user.pk}").status_code == 200
     assert value("event_manager_http_request_db_queries_count", route="/users/{pk}") == before_count + 1
     assert value("event_manager_http_request_db_queries_sum", route="/users/{pk}") - before_sum == len(captured) > 0
+
+
+def test_metrics_enabled_off_counts_no_request_and_no_query(settings, db):
+    """METRICS_ENABLED=false (read when the middleware is built: a new client's handler)."""
+    settings.METRICS_ENABLED = False
+    requests = ("event_manager_http_requests_total", {"route": "/health", "method": "GET", "status": "200"})
+    queries = ("event_manager_http_request_db_queries_count", {"route": "/health"})
+    before = value(requests[0], **requests[1]), value(queries[0], **queries[1])
+    response = Client().get("/health")
+    assert response.status_code == 200
+    assert response["X-Request-ID"]
+    assert (value(requests[0], **requests[1]), value(queries[0], **queries[1])) == before
+    assert metrics.queries_var.get() is None
 
 
 def test_throttle_refusals_are_counted(api_client, db, settings):
