@@ -2,6 +2,7 @@
 (`core.api`): coroutine handlers reaching services through `call`.
 The list has the users list's page shape (`core.pagination`)."""
 
+from django.db import transaction
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -17,6 +18,14 @@ from .preferences import preference_list, preferences_update
 from .selectors import notification_list, notification_unread_count
 from .serializers import NotificationSerializer, PreferenceListSerializer, PreferenceUpdateSerializer
 from .services import notification_mark_all_read, notification_mark_read
+
+
+def _mark_all_read(recipient) -> dict:
+    """Mark and count in one transaction: the answer is what commits, and no query runs after
+    the COMMIT that could turn a done change into a 503 (issue 19)."""
+    with transaction.atomic():
+        marked = notification_mark_all_read(recipient=recipient)
+        return {"marked_read": marked, "unread_count": notification_unread_count(recipient=recipient)}
 
 
 class UnreadCountPagination(SkipLimitPagination):
@@ -61,9 +70,7 @@ class NotificationViewSet(ThrottleUnauthenticatedWritesMixin, GenericViewSet):
 
     @docs.notification_read_all
     async def read_all(self, request):
-        marked = await call(notification_mark_all_read, recipient=request.user)
-        unread = await call(notification_unread_count, recipient=request.user)
-        return Response({"marked_read": marked, "unread_count": unread})
+        return Response(await call(_mark_all_read, request.user))
 
 
 class NotificationPreferencesView(ThrottleUnauthenticatedWritesMixin, APIView):

@@ -7,6 +7,7 @@ import time
 import uuid
 
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from rest_framework import status
@@ -84,6 +85,15 @@ def _verification_page(outcome: str, status: int = 200) -> HttpResponse:
     return HttpResponse(content, status=status, content_type="text/html; charset=utf-8")
 
 
+def _sign_in(request, user) -> dict:
+    """The new-device notice and the session in one transaction: both commit or neither, and
+    the token pair is built from what was written, with no query after the COMMIT (issue 19:
+    a dropped connection there answered 503 while the notice was on its way)."""
+    with transaction.atomic():
+        api_sign_in(request, user)  # a new device is told to the owner
+        return session_start(user=user, amr=user.amr)
+
+
 class LoginView(PublicAPIView):
     parser_classes = [FormParser, MultiPartParser, JSONParser]
 
@@ -93,8 +103,7 @@ class LoginView(PublicAPIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         user = await offload(user_login, email=data["username"], password=data["password"], otp=data["otp"])
-        await call(api_sign_in, request, user)  # a new device is told to the owner
-        return Response(await call(session_start, user=user, amr=user.amr))
+        return Response(await call(_sign_in, request, user))
 
 
 class TokenRefreshView(PublicAPIView):
