@@ -104,7 +104,7 @@ def _where(user, filters: dict) -> tuple[list[str], list]:
     elif not is_staff(user):
         clauses.append(f"({published} OR e.created_by_id = %s OR {registered})")
         params += [*published_params, _uuid(user.pk), _uuid(user.pk), *live_params]
-    for key, sql in (("kind", "e.kind = %s"), ("status", "e.status = %s")):
+    for key, sql in (("kind", "e.kind = %s"), ("status", "e.status = %s"), ("not_status", "e.status <> %s")):
         if filters.get(key):
             clauses.append(sql)
             params.append(str(filters[key]))

@@ -116,13 +116,14 @@ def test_pages_of_twenty(as_member):
     assert "Talk number 20" in second and "Talk number 00" not in second
 
 
+@pytest.mark.parametrize("params", [{}, {"cancelled": "on"}])
 @pytest.mark.parametrize("rows", [1, 30])
-def test_the_list_costs_the_same_queries_whatever_the_rows(as_member, django_assert_num_queries, rows):
-    for _ in range(rows):
-        EventFactory()
+def test_the_list_costs_the_same_queries_whatever_the_rows(as_member, django_assert_num_queries, rows, params):
+    for n in range(rows):
+        EventFactory(**({"status": EventStatus.CANCELLED, "published_at": timezone.now()} if n % 3 == 1 else {}))
     # session, user, the page with its total, the header's unread count
     with django_assert_num_queries(4):
-        response = as_member.get(EVENTS)
+        response = as_member.get(EVENTS, params)
     assert response.status_code == 200
     assert len(response.content) < 30_000
 
@@ -327,15 +328,24 @@ def test_the_event_page_costs_the_same_queries_whatever_the_attendees(
     assert len(response.content) < 30_000
 
 
-def test_the_list_marks_paused_and_cancelled_events_and_staff_see_only_approved_ones(client, member, db):
+def test_the_list_marks_paused_events_shows_cancelled_ones_when_asked_and_staff_see_only_approved_ones(
+    client, member, db
+):
     published = timezone.now() - timedelta(days=1)
     EventFactory(title="Under review again", status=EventStatus.PENDING, published_at=published)
     EventFactory(title="Called off", status=EventStatus.CANCELLED, published_at=published)
     EventFactory(title="A draft", status=EventStatus.DRAFT, published_at=None)
     client.force_login(member)
     html = client.get(EVENTS).content.decode()
-    assert "Under review again" in html and "Registration paused" in html
-    assert "Called off" in html and "Cancelled" in html and "A draft" not in html
+    assert "Under review again" in html and "Registration paused" in html and "1 event<" in html
+    assert "Called off" not in html and "A draft" not in html
+    assert 'name="cancelled"' in html and "Include cancelled events" in html
+    html = client.get(EVENTS, {"cancelled": "on"}).content.decode()
+    assert "Called off" in html and '<span class="tag">Cancelled</span>' in html and "2 events" in html
+    assert "A draft" not in html and 'name="cancelled" id="id_cancelled" checked' in html
+    client.logout()
+    assert "Called off" not in client.get(EVENTS).content.decode()
+    assert "Called off" in client.get(EVENTS, {"cancelled": "on"}).content.decode()
     client.force_login(UserFactory(role=Role.MANAGER))
     html = client.get(EVENTS).content.decode()
     assert "A draft" not in html and "Under review again" not in html
