@@ -124,8 +124,9 @@ def test_changelist_search(admin_site_client, query):
         ({"email_verified__exact": "0"}, {"unverified": True}),
         ({"is_locked__exact": "1"}, {"locked": True}),
         ({"is_professional__exact": "1"}, {"is_professional": True}),
+        ({"show_in_directory__exact": "1"}, {"show_in_directory": True}),
     ],
-    ids=["role-manager", "role-anonymous", "unverified", "locked", "professional"],
+    ids=["role-manager", "role-anonymous", "unverified", "locked", "professional", "in-directory"],
 )
 def test_changelist_filters(admin_site_client, params, traits):
     target = UserFactory(**traits)
@@ -146,6 +147,18 @@ def test_changelist_filters_other_side(admin_site_client, params, expected):
     assert len(listed(response)) == expected
 
 
+def test_the_members_settings_show_on_the_change_form_and_stay_theirs(admin_site_client):
+    member = UserFactory(time_zone="America/New_York", show_in_directory=True)
+    html = admin_site_client.get(change_url(member)).content.decode()
+    assert "Member&#x27;s settings" in html and "America/New_York" in html
+    assert "in the member directory" in admin_site_client.get(CHANGELIST).content.decode()
+    # a POST naming the read-only fields changes the rest, not them
+    data = change_form_data(member, first_name="Renamed", time_zone="Asia/Tokyo", show_in_directory="")
+    assert admin_site_client.post(change_url(member), data).status_code == 302
+    member.refresh_from_db()
+    assert (member.first_name, member.time_zone, member.show_in_directory) == ("Renamed", "America/New_York", True)
+
+
 def test_changelist_offers_every_action_to_admin(admin_site_client):
     response = admin_site_client.get(CHANGELIST)
     assert sorted(action_names(response)) == sorted(ALL_ACTIONS)
@@ -163,6 +176,7 @@ def test_change_form_renders_fieldsets_and_read_only_fields(admin_site_client):
         None,
         "Profile",
         "Links",
+        "Member's settings",
         "Role and status",
         "Security",
         "Timestamps",
@@ -180,6 +194,8 @@ def test_change_form_renders_fieldsets_and_read_only_fields(admin_site_client):
         "email_verified",
         "is_professional",
         "professional_status_updated_at",
+        "time_zone",
+        "show_in_directory",
     ):
         assert readonly in adminform.readonly_fields
         assert readonly not in form_fields

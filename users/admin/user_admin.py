@@ -38,6 +38,14 @@ class RoleListFilter(admin.ChoicesFieldListFilter):
             yield {**choice, "display": short_role(choice["display"])}
 
 
+class DirectoryListFilter(admin.BooleanFieldListFilter):
+    """`show_in_directory`, titled for the sidebar."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = "in the member directory"
+
+
 @admin.register(User)
 class UserAdmin(UserActionsMixin, BaseUserAdmin):
     """The primary tool to inspect and manage accounts."""
@@ -50,6 +58,7 @@ class UserAdmin(UserActionsMixin, BaseUserAdmin):
         "email_verified",
         "is_locked",
         "is_professional",
+        ("show_in_directory", DirectoryListFilter),
         "created_at",
     )
     search_fields = ("email", "nickname", "first_name", "last_name")
@@ -75,11 +84,16 @@ class UserAdmin(UserActionsMixin, BaseUserAdmin):
         "locked_at",
         "closed_at",
         "audit_trail",
+        # The member's own settings (PATCH /users/me, the account pages): shown, never set by
+        # staff; the directory is an opt-in only the member gives.
+        "time_zone",
+        "show_in_directory",
     )
     fieldsets = (
         (None, {"fields": ("id", "email", "password")}),
         ("Profile", {"fields": ("nickname", "first_name", "last_name", "bio")}),
         ("Links", {"fields": ("profile_picture_url", "linkedin_profile_url", "github_profile_url", "resume_url")}),
+        ("Member's settings", {"fields": ("time_zone", "show_in_directory")}),
         (
             "Role and status",
             {"fields": ("role", "email_verified", "is_professional", "professional_status_updated_at")},
