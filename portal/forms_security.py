@@ -70,3 +70,12 @@ class SecondStepForm(PortalForm):
     """The log-in's second step for a member with a passkey: or a code instead."""
 
     code = _code("Or a code", help_text=CODE_HINT)
+
+
+class PasskeyNameForm(PortalForm):
+    name = forms.CharField(
+        label="Name",
+        max_length=64,
+        help_text="So you can tell your passkeys apart, e.g. “Work laptop” or “Blue security key”.",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )

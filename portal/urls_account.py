@@ -31,6 +31,11 @@ urlpatterns = [
     path("account/security/passkeys/add/", security.passkey_add, name="account-security-passkey-add"),
     path("account/security/passkeys/added/", security.passkey_added, name="account-security-passkey-added"),
     path(
+        "account/security/passkeys/<int:device_id>/name/",
+        security.passkey_rename,
+        name="account-security-passkey-rename",
+    ),
+    path(
         "account/security/passkeys/<int:device_id>/remove/",
         security.passkey_remove,
         name="account-security-passkey-remove",

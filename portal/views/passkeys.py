@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django_otp_webauthn import exceptions, views
 
 from mfa import passkeys as mfa_passkeys
-from users.devices import set_device_cookie
+from users.devices import set_device_cookie, user_agent_family
 from users.services import user_login_completed
 
 from .auth import safe_next
@@ -68,6 +68,10 @@ class CompleteRegistration(RegistrationMixin, views.CompleteCredentialRegistrati
         if response.status_code == 200:
             user = self.request.user
             device = mfa_passkeys.user_passkeys(user)[-1]
+            if not device.name:  # the library leaves it empty: the browser it was made in, until renamed
+                family = user_agent_family(self.request.META.get("HTTP_USER_AGENT", ""))
+                device.name = f"Passkey on {family}"[: mfa_passkeys.NAME_MAX_LENGTH]
+                device.save(update_fields=["name"])
             codes = mfa_passkeys.passkey_added(user=user, device=device)
             self.request.session[NEW_CODES_KEY] = codes
             self.request.session.pop(PASSKEY_PROOF_KEY, None)

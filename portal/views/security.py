@@ -38,7 +38,7 @@ from users.services import (
     user_login,
 )
 
-from ..forms_security import AppSetupForm, OwnerForm, PasswordAndCodeForm
+from ..forms_security import AppSetupForm, OwnerForm, PasskeyNameForm, PasswordAndCodeForm
 from .account import member_required
 from .auth import _data
 from .login_steps import passkey_config
@@ -232,6 +232,26 @@ def passkey_remove(request, device_id):
         button="Remove the passkey",
         save=save,
     )
+
+
+@never_cache
+@member_required
+def passkey_rename(request, device_id):
+    """A passkey's name, to tell them apart (a label: no password asked)."""
+    device = get_object_or_404(WebAuthnCredential, user=request.user, pk=device_id, confirmed=True)
+    form = PasskeyNameForm(_data(request), initial={"name": device.name})
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                mfa_passkeys.passkey_rename(user=request.user, device_id=device.pk, name=form.cleaned_data["name"])
+            except FactorError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                messages.success(request, "The passkey's name is saved.")
+                return redirect("portal:account-security")
+    return _page(request, "security_rename.html", {"form": form, "device": device}, status=status)
 
 
 def passkey_proof_is_fresh(request) -> bool:

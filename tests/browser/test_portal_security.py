@@ -121,7 +121,13 @@ def test_add_a_passkey_and_log_in_with_it(page, member, live_server, authenticat
     assert RecoveryCode.objects.filter(device__user=member).count() == 10
     page.goto(SECURITY)
     expect(page.locator("#passkey-list li")).to_have_count(1)
+    expect(page.locator("#passkey-list li")).to_contain_text("Passkey on Chrome")  # named after the browser
     axe("security, one passkey")
+    page.locator("#passkey-list").get_by_role("link", name="Rename").click()
+    axe("rename a passkey")
+    page.get_by_label("Name").fill("Work laptop")
+    page.get_by_role("button", name="Save the name").click()
+    expect(page.locator("#passkey-list li")).to_contain_text("Work laptop, added")
 
     log_out(page)
     log_in(page, member)

@@ -336,3 +336,26 @@ def test_the_admin_header_links_the_staff_users_own_factor_page(admin_site_clien
     link = f'<a href="{reverse("admin:two_step_manage")}" id="two-step-link">Two-step sign-in</a>'
     assert link in page
     assert page.index(reverse("admin:password_change")) < page.index(link)
+
+
+def test_a_passkey_is_renamed_and_a_bad_name_is_a_400_naming_the_field(as_member, member, django_assert_num_queries):
+    passkey = passkey_for(member, "")
+    url = reverse("portal:account-security-passkey-rename", args=[passkey.pk])
+    with django_assert_num_queries(4):  # session, user, unread count, the passkey
+        assert as_member.get(url).status_code == 200
+
+    for bad in ("", "   ", "x" * 65):
+        response = as_member.post(url, {"name": bad})
+        assert response.status_code == 400 and set(response.context["form"].errors) == {"name"}
+    response = as_member.post(url, {"name": "  Blue   security key "}, follow=True)
+
+    assert response.redirect_chain[-1][0] == SECURITY
+    assert "Blue security key, added" in response.content.decode()
+    passkey.refresh_from_db()
+    assert passkey.name == "Blue security key"
+    assert AuditEvent.objects.filter(action="mfa.passkey_renamed", target_user=member).exists()
+    other = passkey_for(UserFactory(), "Theirs")
+    assert (
+        as_member.post(reverse("portal:account-security-passkey-rename", args=[other.pk]), {"name": "Mine"}).status_code
+        == 404
+    )
