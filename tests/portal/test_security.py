@@ -359,3 +359,33 @@ def test_a_passkey_is_renamed_and_a_bad_name_is_a_400_naming_the_field(as_member
         as_member.post(reverse("portal:account-security-passkey-rename", args=[other.pk]), {"name": "Mine"}).status_code
         == 404
     )
+
+
+@pytest.mark.parametrize(
+    ("url", "factor", "queries"),
+    [
+        # session, user, unread count; then the page's own reads
+        (APP, False, 7),  # the app (none), the factors (one UNION), the pending key (kept or made)
+        (APP_REMOVE, True, 5),  # the app, the passkeys
+        (CODES, True, 4),  # the factors
+        (PASSKEY_ADD, False, 4),  # the factors
+        (PASSKEY_ADD, True, 4),
+        (reverse("portal:account-security-passkey-added"), False, 3),
+    ],
+)
+def test_each_security_page_costs_a_fixed_number_of_queries(db, url, factor, queries, django_assert_num_queries):
+    user = UserFactory()
+    client = logged_in(user, otp=enrol(user)[1][0] if factor else "")
+    client.get(url)  # a first visit may make the pending key
+    with django_assert_num_queries(queries):
+        response = client.get(url)
+    assert response.status_code == 200 and no_store(response)
+
+
+def test_the_second_step_page_costs_two_queries(enrolled, django_assert_num_queries):
+    passkey_for(enrolled)
+    client = Client()
+    client.post(LOGIN, {"email": enrolled.email, "password": PASSWORD})
+    with django_assert_num_queries(2):  # the session, the pending account
+        response = client.get(SECOND_STEP)
+    assert response.status_code == 200 and no_store(response)
