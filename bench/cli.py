@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import ROOT, BenchError, log, portal, report
+from bench import ROOT, BenchError, instrumentation, log, portal, report
 from bench.admin import admin_timings
 from bench.admin import describe as describe_admin
 from bench.database import (
@@ -30,7 +30,7 @@ from bench.database import (
     vacuum_analyze,
 )
 from bench.load import ModeRun, bench_mode
-from bench.machine import machine_facts
+from bench.machine import load_now, machine_facts
 from bench.server import ASGI_DB, MODES
 
 DEFAULT_OUTPUT = ROOT / "docs" / "benchmarks.md"
@@ -104,6 +104,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--skip-seed", action="store_true", help="do not seed users, use what is in the database")
     parser.add_argument(
+        "--instrumentation-only",
+        action="store_true",
+        help="only the cost of the metrics instrumentation per request (in-process A/B, METRICS_ENABLED on and "
+        "off): no wrk, no seeding, no servers; replaces that section of the output file and nothing else",
+    )
+    parser.add_argument(
+        "--instrumentation-rounds",
+        type=int,
+        default=15,
+        help="interleaved on/off rounds of the instrumentation phase (default 15)",
+    )
+    parser.add_argument(
+        "--instrumentation-requests",
+        type=int,
+        default=200,
+        help="requests per endpoint per round and per setting in the instrumentation phase (default 200)",
+    )
+    parser.add_argument(
         "--admin-timings", action="store_true", help="also time the admin's user list and search (in-process)"
     )
     parser.add_argument(
@@ -128,6 +146,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--connections must be at least --threads, and --threads at least 1")
     if args.workers < 1 or args.users < 0 or args.churn < 0:
         parser.error("--workers must be at least 1, --users and --churn at least 0")
+    if args.instrumentation_rounds < 1 or args.instrumentation_requests < 1:
+        parser.error("--instrumentation-rounds and --instrumentation-requests must be at least 1")
     return args
 
 
@@ -140,6 +160,7 @@ make bench                                              # both modes, the defaul
 make bench BENCH_ARGS="--duration 30s --connections 16" # longer, more concurrent
 make bench BENCH_ARGS="--modes asgi --workers 3"        # one mode, another worker count
 make bench BENCH_ARGS="--fresh"                         # drop and re-create {BENCH_DB} first
+make bench BENCH_ARGS="--instrumentation-only"          # only the metrics' cost per request (no wrk)
 DATABASE_URL=postgres://user:pass@host:5432/db make bench  # that database instead (never dropped)
 LOG_LEVEL=INFO make bench                               # with the app's per-request log line on
 .venv/bin/python -m bench --help                        # every option
@@ -155,6 +176,9 @@ VACUUM ANALYZE; later runs reuse it and only seed what is missing. Options:
 default 3000; 0 = off), `--autovacuum-wait` (how long to wait for autovacuum after it, default
 90s); `--admin-timings` (the admin's user list and search, timed in-process); `--portal-only` (only the
 member pages' three scenarios: event list, event page, registration post, with a session cookie);
+`--instrumentation-only`, `--instrumentation-rounds` (default 15), `--instrumentation-requests` (default
+200): the cost of the metrics instrumentation per request, an in-process A/B with METRICS_ENABLED on and off
+(part of every run; alone, it needs no wrk and no seeding, and replaces only its own section of this file);
 `--output PATH` (this file). The server is always stopped at the end, also on errors and Ctrl-C.
 Everything below the marker line at the end of this file is kept when it is regenerated.
 """
@@ -162,6 +186,12 @@ Everything below the marker line at the end of this file is kept when it is rege
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.instrumentation_only:
+        try:
+            return _run_instrumentation_only(args)
+        except BenchError as exc:
+            log(f"bench: error: {exc}")
+            return 1
     wrk = shutil.which("wrk")
     if not wrk:
         log(f"wrk is not installed. Install it with:\n    {WRK_INSTALL}")
@@ -193,6 +223,7 @@ def _run(args, wrk: str, started: float) -> int:
     facts = machine_facts(wrk, db)
     admin = admin_timings(env) if args.admin_timings else None
     portal_times = portal.timings(env)
+    cost = _instrumentation_section(args, env)
     runs: list[ModeRun] = []
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         for name in args.mode_list:
@@ -254,11 +285,39 @@ def _run(args, wrk: str, started: float) -> int:
         ("Member pages, server time (in-process)", portal.describe(portal_times)),
         ("Wall time of this run", f"{elapsed / 60:.1f} min (setup, seeding if any, both servers, every scenario)"),
     ]
-    generated = report.render_document(title="Benchmarks", facts=facts, results=results, how_to_run=HOW_TO_RUN)
+    generated = report.render_document(
+        title="Benchmarks", facts=facts, results=results, how_to_run=HOW_TO_RUN, instrumentation=cost
+    )
     output = Path(args.output)
     existing = output.read_text() if output.exists() else None
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(report.join_document(generated, report.kept_notes(existing)))
     print(generated)
     log(f"Wrote {output} in {elapsed:.0f}s")
+    return 0
+
+
+def _instrumentation_section(args, env: dict[str, str]) -> str:
+    before = load_now()
+    runs = instrumentation.measure(env, rounds=args.instrumentation_rounds, requests=args.instrumentation_requests)
+    load = f"before: {before}; after: {load_now()}"
+    date = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return report.render_instrumentation(runs, requests=args.instrumentation_requests, load=load, date=date)
+
+
+def _run_instrumentation_only(args) -> int:
+    """The instrumentation phase alone: its section of the output file replaced, the rest kept."""
+    started = time.monotonic()
+    db = prepare_database(args.fresh)
+    log(f"Database: {db.label}")
+    env = django_env(db, "bench-" + secrets.token_urlsafe(32), f"redis://127.0.0.1:6379/{args.redis_db}")
+    args.skip_seed = True
+    prepare_data(args, env)  # migrate, and the bench ADMIN whose token GET /users/{id} uses
+    section = _instrumentation_section(args, env)
+    output = Path(args.output)
+    existing = output.read_text() if output.exists() else "# Benchmarks\n"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(report.replace_instrumentation(existing, section))
+    print(section)
+    log(f"Wrote {output} in {time.monotonic() - started:.0f}s")
     return 0

@@ -149,3 +149,11 @@ def machine_facts(wrk: str, db: Database) -> list[tuple[str, str]]:
             f"PostgreSQL {pg_server_version(db)}, wrk {_wrk_version(wrk)}",
         ),
     ]
+
+
+def load_now() -> str:
+    """The machine's load as the report shows it beside a measurement."""
+    busy = cpu_busy(1.0)
+    one, five, _ = os.getloadavg()
+    busy_text = "n/a" if busy is None else f"{busy:.0%}"
+    return f"load average {one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} CPUs; CPU busy {busy_text}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -149,7 +150,9 @@ def render_details(results: list[Result]) -> str:
     return _results_table(columns, results, _detail_cells)
 
 
-def render_document(*, title: str, facts: list[tuple[str, str]], results: list[Result], how_to_run: str) -> str:
+def render_document(
+    *, title: str, facts: list[tuple[str, str]], results: list[Result], how_to_run: str, instrumentation: str = ""
+) -> str:
     """The generated part of docs/benchmarks.md (everything above the notes marker)."""
     parts = [f"# {title}", ""]
     parts += [f"- **{name}**: {value}" for name, value in facts]
@@ -172,6 +175,7 @@ def render_document(*, title: str, facts: list[tuple[str, str]], results: list[R
         "itself while the scenario ran (from /proc; approximate): well above 0% means something else "
         "competed for the CPUs and the numbers are low.",
         "",
+        *([instrumentation, ""] if instrumentation else []),
         "## How to run",
         "",
         how_to_run.strip(),
@@ -197,3 +201,145 @@ def join_document(generated: str, notes: str | None) -> str:
 def mask_url_password(url: str) -> str:
     """postgres://user:secret@host/db -> postgres://user:***@host/db."""
     return re.sub(r"^([a-z][a-z0-9+.-]*://[^:/@]+):[^@/]*@", r"\1:***@", url, flags=re.IGNORECASE)
+
+
+# --- The instrumentation's cost (bench.instrumentation) ---------------------------------
+
+INSTRUMENTATION_GOAL_US = 100.0  # issue 17: under 0.1 ms per request
+INSTRUMENTATION_START = "<!-- bench: instrumentation -->"
+INSTRUMENTATION_END = "<!-- bench: /instrumentation -->"
+
+
+@dataclass(frozen=True)
+class ABSummary:
+    """CPU µs per request with the instrumentation on and off, from requests served in pairs."""
+
+    pairs: int
+    on_us: float  # median of the rounds' mean CPU per request
+    off_us: float
+    diff_us: float  # median of the pairs' (on - off)
+    ci_low_us: float  # its 95% confidence interval
+    ci_high_us: float
+    q1_us: float  # interquartile range of the pairs' differences
+    q3_us: float
+
+
+def median_ci(values: list[float], z: float = 1.96) -> tuple[float, float]:
+    """A distribution-free confidence interval of the median (order statistics, normal
+    approximation of the binomial): the k-th smallest and k-th largest of `values`."""
+    ordered = sorted(values)
+    n = len(ordered)
+    k = int((n - z * n**0.5) / 2)
+    if k < 1:
+        return ordered[0], ordered[-1]
+    return ordered[k - 1], ordered[n - k]
+
+
+def summarize_ab(on_us: list[float], off_us: list[float], diffs_us: list[float]) -> ABSummary:
+    """Rounds' means with the instrumentation on and off, and every pair's difference."""
+    if not on_us or len(on_us) != len(off_us) or not diffs_us:
+        raise ValueError("on and off need the same number of rounds (at least one), and pairs")
+    low, high = median_ci(diffs_us)
+    q1, q3 = statistics.quantiles(diffs_us, n=4, method="inclusive")[::2] if len(diffs_us) > 1 else diffs_us * 2
+    return ABSummary(
+        len(diffs_us),
+        statistics.median(on_us),
+        statistics.median(off_us),
+        statistics.median(diffs_us),
+        low,
+        high,
+        q1,
+        q3,
+    )
+
+
+@dataclass(frozen=True)
+class InstrumentationRun:
+    """One variant (multiprocess files or in memory): each endpoint's A/B, and the code alone."""
+
+    variant: str
+    endpoints: dict[str, ABSummary]
+    observe_us: float  # observe_request alone, per request
+    per_query_us: float  # the query counter alone, per query
+
+    @classmethod
+    def from_json(cls, variant: str, data: dict) -> InstrumentationRun:
+        endpoints = {
+            name: summarize_ab(ab["on_us"], ab["off_us"], ab["diffs_us"]) for name, ab in data["endpoints"].items()
+        }
+        alone = data["alone_us"]
+        return cls(variant, endpoints, float(alone["observe_request"]), float(alone["per_query"]))
+
+
+def fmt_us(value: float) -> str:
+    return f"{value:+.1f}" if abs(value) < 100 else f"{value:+,.0f}"
+
+
+def instrumentation_verdict(runs: list[InstrumentationRun]) -> str:
+    """Whether every endpoint's difference is under the goal, by its confidence interval."""
+    highs = [ab.ci_high_us for run in runs for ab in run.endpoints.values()]
+    medians = [ab.diff_us for run in runs for ab in run.endpoints.values()]
+    if not highs:
+        return "not measured"
+    if max(highs) < INSTRUMENTATION_GOAL_US:
+        return f"under the goal: every 95% interval ends below {INSTRUMENTATION_GOAL_US:.0f} µs"
+    if max(medians) < INSTRUMENTATION_GOAL_US:
+        return "inconclusive: every median is under the goal, but not every interval (too much noise: more rounds)"
+    return "NOT under the goal"
+
+
+def render_instrumentation(runs: list[InstrumentationRun], *, requests: int, load: str, date: str = "") -> str:
+    """The "Cost of the instrumentation" section, between its markers."""
+    lines = [
+        INSTRUMENTATION_START,
+        "## Cost of the instrumentation",
+        "",
+        *([f"- **Date**: {date}"] if date else []),
+        f"- **Machine load**: {load}",
+        "",
+        "| variant | endpoint | CPU µs/req, metrics on | off | difference µs/req (median) | 95% interval "
+        "| spread (IQR of pairs) | pairs |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for run in runs:
+        for name, ab in run.endpoints.items():
+            lines.append(
+                f"| {run.variant} | `{name}` | {ab.on_us:,.0f} | {ab.off_us:,.0f} | {fmt_us(ab.diff_us)} | "
+                f"{fmt_us(ab.ci_low_us)} to {fmt_us(ab.ci_high_us)} | {fmt_us(ab.q1_us)} to {fmt_us(ab.q3_us)} "
+                f"| {ab.pairs:,} |"
+            )
+    lines += [
+        "",
+        "The instrumentation's own code alone (best of 5 runs of 20,000 calls): "
+        + "; ".join(
+            f"{run.variant}: `observe_request` {run.observe_us:.1f} µs a request, the query counter "
+            f"{run.per_query_us:.2f} µs a query"
+            for run in runs
+        )
+        + ".",
+        "",
+        f"Goal (issue 17): under {INSTRUMENTATION_GOAL_US:.0f} µs (0.1 ms) a request. Verdict: "
+        f"{instrumentation_verdict(runs)}. Measured in one `manage.py shell` process through Django's "
+        "WSGIHandler and the whole middleware stack, against the bench database: two handlers, METRICS_ENABLED "
+        "on and off (off: no request metrics, no query counter on the connection), serving requests in pairs "
+        f"(on then off, or off then on, alternating; {requests} pairs a round), each timed by the CPU time of "
+        "the serving thread; each pair's on - off is one sample. Only this phase: "
+        '`make bench BENCH_ARGS="--instrumentation-only"` (no wrk, no seeding; '
+        "`--instrumentation-rounds`, `--instrumentation-requests`).",
+        INSTRUMENTATION_END,
+    ]
+    return "\n".join(lines)
+
+
+def replace_instrumentation(document: str, section: str) -> str:
+    """`document` with its instrumentation section replaced by `section` (or inserted before
+    "## How to run", else before the notes marker, else at the end)."""
+    if INSTRUMENTATION_START in document and INSTRUMENTATION_END in document:
+        start = document.index(INSTRUMENTATION_START)
+        end = document.index(INSTRUMENTATION_END) + len(INSTRUMENTATION_END)
+        return document[:start] + section + document[end:]
+    for anchor in ("## How to run", NOTES_MARKER):
+        if anchor in document:
+            at = document.index(anchor)
+            return document[:at] + section + "\n\n" + document[at:]
+    return document.rstrip() + "\n\n" + section + "\n"

@@ -156,3 +156,75 @@ def test_options_and_database_settings():
     assert server.db_settings_label({"CONN_MAX_AGE": "0"}).startswith("CONN_MAX_AGE=0")
     assert server.db_settings_label({"DATABASE_POOL": "true"}).startswith("DATABASE_POOL=true")
     assert database._libpq_uri("postgres://u@h/db") == "postgresql://u@h/db"
+
+
+# --- The instrumentation's cost ----------------------------------------------------------
+
+
+def test_median_ci_is_taken_from_order_statistics():
+    values = list(range(100))  # n=100: k = int((100 - 19.6) / 2) = 40 -> the 40th smallest and largest
+    assert report.median_ci(values) == (39, 60)
+    assert report.median_ci([5.0, 1.0, 3.0]) == (1.0, 5.0)  # too few for k >= 1: the whole range
+
+
+def test_summarize_ab_pairs_on_and_off():
+    ab = report.summarize_ab([110.0, 130.0, 120.0], [100.0, 105.0, 101.0], [4.0, -2.0, 6.0, 8.0, 5.0])
+    assert (ab.pairs, ab.on_us, ab.off_us, ab.diff_us) == (5, 120.0, 101.0, 5.0)
+    assert (ab.q1_us, ab.q3_us) == (4.0, 6.0)
+    assert (ab.ci_low_us, ab.ci_high_us) == (-2.0, 8.0)
+    one = report.summarize_ab([10.0], [9.0], [1.0])
+    assert (one.diff_us, one.q1_us, one.q3_us) == (1.0, 1.0, 1.0)
+    with pytest.raises(ValueError):
+        report.summarize_ab([1.0], [], [1.0])
+    with pytest.raises(ValueError):
+        report.summarize_ab([1.0], [1.0], [])
+
+
+def instrumentation_run(variant, diffs):
+    data = {
+        "endpoints": {"GET /health": {"on_us": [1010.0, 1020.0], "off_us": [1000.0, 1004.0], "diffs_us": diffs}},
+        "alone_us": {"observe_request": 9.61, "per_query": 0.113},
+    }
+    return report.InstrumentationRun.from_json(variant, data)
+
+
+def test_instrumentation_section_and_verdict():
+    under = instrumentation_run("multiprocess", [float(d % 20) for d in range(200)])
+    noisy = instrumentation_run("in memory", [float(d) for d in range(-20, 200)])  # median 89.5, CI to 105
+    over = instrumentation_run("in memory", [250.0] * 10)
+    assert under.endpoints["GET /health"].on_us == 1015.0 and under.observe_us == 9.61
+    assert report.instrumentation_verdict([under]).startswith("under the goal")
+    assert report.instrumentation_verdict([under, noisy]).startswith("inconclusive")
+    assert report.instrumentation_verdict([under, over]) == "NOT under the goal"
+    assert report.instrumentation_verdict([]) == "not measured"
+    section = report.render_instrumentation([under], requests=200, load="load average 1.00")
+    assert section.startswith(report.INSTRUMENTATION_START) and section.endswith(report.INSTRUMENTATION_END)
+    assert "- **Machine load**: load average 1.00" in section
+    assert "| multiprocess | `GET /health` | 1,015 | 1,002 | +9.5 | +8.0 to +11.0 | +4.8 to +14.2 | 200 |" in section
+    assert "`observe_request` 9.6 µs a request, the query counter 0.11 µs a query" in section
+    assert "--instrumentation-only" in section
+    assert "- **Date**" not in section
+    assert "- **Date**: 2026-12-05 23:15 UTC\n" in report.render_instrumentation(
+        [under], requests=1, load="x", date="2026-12-05 23:15 UTC"
+    )
+
+
+def test_instrumentation_section_replaced_or_inserted():
+    new = f"{report.INSTRUMENTATION_START}\nnew\n{report.INSTRUMENTATION_END}"
+    old = f"# B\n\n{report.INSTRUMENTATION_START}\nold\n{report.INSTRUMENTATION_END}\n\n## How to run\n"
+    assert report.replace_instrumentation(old, new) == f"# B\n\n{new}\n\n## How to run\n"
+    assert report.replace_instrumentation("# B\n\n## How to run\nx\n", new) == f"# B\n\n{new}\n\n## How to run\nx\n"
+    with_notes = f"# B\n\n{report.NOTES_MARKER}\nnotes\n"
+    assert report.replace_instrumentation(with_notes, new) == f"# B\n\n{new}\n\n{report.NOTES_MARKER}\nnotes\n"
+    assert report.replace_instrumentation("# B\n", new) == f"# B\n\n{new}\n"
+    generated = report.render_document(title="B", facts=[], results=[], how_to_run="make bench", instrumentation=new)
+    assert generated.index(new) < generated.index("## How to run")
+
+
+def test_instrumentation_options():
+    args = cli.parse_args([])
+    assert (args.instrumentation_only, args.instrumentation_rounds, args.instrumentation_requests) == (False, 15, 200)
+    args = cli.parse_args(["--instrumentation-only", "--instrumentation-rounds", "3"])
+    assert args.instrumentation_only and args.instrumentation_rounds == 3
+    with pytest.raises(SystemExit):
+        cli.parse_args(["--instrumentation-requests", "0"])
