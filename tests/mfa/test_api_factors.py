@@ -284,3 +284,58 @@ def test_a_member_without_factors_sees_no_change(client_for, api_client, verifie
     assert client.get("/users/me").status_code == 200
     assert not AuditEvent.objects.filter(target_user=verified_user, action__startswith="mfa.").exists()
     assert not re.search("two-factor", " ".join(Notification.objects.values_list("title", flat=True)), re.I)
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("server", ["wsgi", "asgi"])
+def test_wrong_proofs_at_once_check_exactly_the_budget(settings, server):
+    """Eight wrong passwords at once on one account: MAX_LOGIN_ATTEMPTS are checked (400
+    naming the password), the rest find it locked, as at POST /login (PostgreSQL only)."""
+    from tests.servers import SERVERS
+    from users.authentication import access_token_for
+
+    from .test_races import at_once
+
+    settings.AUTH_THROTTLE_RATE = None
+    settings.MAX_LOGIN_ATTEMPTS = 3
+    user = UserFactory()
+    token = str(access_token_for(user))
+    answers = []
+
+    def guess():
+        client = SERVERS[server]()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        response = client.post(CODES, {"password": "Wrong*Pass1", "code": "000000"}, format="json")
+        answers.append((response.status_code, "password" in response.json()))
+
+    assert at_once(8, guess) == []
+    user.refresh_from_db()
+    assert user.is_locked and user.failed_login_attempts == 3
+    assert answers.count((400, True)) == 3, answers  # the three checked; the others: locked or signed out
+    assert all(status in (400, 401) for status, _ in answers)
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_one_recovery_code_regenerates_once_at_once(settings):
+    from tests.servers import SERVERS
+    from users.authentication import access_token_for
+
+    from .conftest import enrol
+    from .test_races import at_once
+
+    settings.AUTH_THROTTLE_RATE = None
+    settings.MAX_LOGIN_ATTEMPTS = 10
+    user = UserFactory()
+    _device, codes = enrol(user)
+    token = str(access_token_for(user))
+    answers = []
+
+    def regenerate():
+        client = SERVERS["wsgi"]()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        answers.append(client.post(CODES, {"password": PASSWORD, "code": codes[0]}, format="json").status_code)
+
+    assert at_once(2, regenerate) == []
+    assert sorted(answers) == [200, 400]
