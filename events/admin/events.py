@@ -13,7 +13,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from core.timezones import default_time_zone, time_zone_names
+from core.timezones import default_time_zone, time_zone_names, zone
 
 from .. import selectors, services
 from ..exports import attendees_csv, events_attendees_csv
@@ -105,7 +105,13 @@ class EventAdmin(EventReviewMixin, CheckInInlineMixin, StaffRoleAdmin):
     readonly_fields = (*REVIEW_FIELDS, "slug", "seats_taken", "sequence", "created_at", "updated_at", "tools")
     fieldsets = (
         (None, {"fields": ("title", "kind", "description", "requirements", "pro_only", "members_only")}),
-        ("When and where", {"fields": ("starts_at", "ends_at", "time_zone", "location", "online_url")}),
+        (
+            "When and where",
+            {
+                "fields": ("starts_at", "ends_at", "time_zone", "location", "online_url"),
+                "description": "Times on this page are in the event's time zone (the venue's).",
+            },
+        ),
         ("Seats", {"fields": ("capacity", "seats_taken", "registration_opens_at", "registration_closes_at")}),
         ("Review", {"fields": REVIEW_FIELDS}),
         ("Record", {"fields": ("slug", "sequence", "created_at", "updated_at", "tools")}),
@@ -212,6 +218,31 @@ class EventAdmin(EventReviewMixin, CheckInInlineMixin, StaffRoleAdmin):
             ),
             *super().get_urls(),
         ]
+
+    def get_object(self, request, object_id, from_field=None):
+        """Read once per request: the change page needs it for the review buttons, the time zone
+        and the form."""
+        cache = request.__dict__.setdefault("_events_admin_objects", {})
+        if (object_id, from_field) not in cache:
+            cache[object_id, from_field] = super().get_object(request, object_id, from_field)
+        return cache[object_id, from_field]
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """The form's times are in the venue's zone, not the server's: 19:00 typed for a Paris
+        event is 19:00 in Paris (18:00 UTC in winter), and a stored time is shown back in it.
+        The zone is the one posted (a zone changed with the times applies to them), else the
+        event's, else the server's; the page is rendered inside it too (a TemplateResponse
+        renders after the view returns)."""
+        event = self.get_object(request, object_id) if object_id else None
+        zone_name = request.POST.get("time_zone") if request.method == "POST" else None
+        if zone_name not in time_zone_names():
+            zone_name = getattr(event, "time_zone", None) or default_time_zone()
+        with timezone.override(zone(zone_name)):
+            extra_context = {**(extra_context or {}), "form_time_zone": zone_name}
+            response = super().changeform_view(request, object_id, form_url, extra_context)
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+        return response
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         event = self.get_object(request, object_id) if object_id else None  # None for a malformed id too
