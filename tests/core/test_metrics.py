@@ -2,6 +2,7 @@
 values summed across processes (multiprocess mode)."""
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from django.db import DatabaseError
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from prometheus_client import REGISTRY
+from prometheus_client.parser import text_string_to_metric_families
 
 from core import metrics
 from event_manager import celery as celery_module
@@ -278,3 +280,29 @@ def test_clearing_a_multiprocess_dir_keeps_the_living_process(tmp_path):
         (tmp_path / name).write_bytes(b"")
     metrics.clear_multiprocess_dir(str(tmp_path), keep_pid=12)
     assert sorted(file.name for file in tmp_path.iterdir()) == ["counter_12.db"]
+
+
+# --- The README's table -----------------------------------------------------------------
+
+_README_ROW = re.compile(r"^\| `(event_manager_\w+)` \| (counter|gauge|histogram) \| (.*?) \|", re.MULTILINE)
+
+
+def test_the_readme_table_lists_every_metric_with_its_type_and_labels(db):
+    """README, Operating it: Metrics: one row per metric the code declares (tests' own aside)."""
+    documented = {name: (kind, labels) for name, kind, labels in _README_ROW.findall((ROOT / "README.md").read_text())}
+    families = [
+        family
+        for family in text_string_to_metric_families(metrics.exposition().decode())
+        if family.name.startswith("event_manager_")
+        and not family.name.startswith("event_manager_test_")
+        and not family.name.endswith("_created")  # a counter's creation time, in memory only
+    ]
+    declared = {}
+    for family in families:
+        name = family.name + ("_total" if family.type == "counter" else "")
+        labels = {label for sample in family.samples for label in sample.labels} - {"le"}
+        declared[name] = (family.type, labels)
+    assert set(documented) == set(declared)
+    for name, (kind, labels) in declared.items():
+        assert documented[name][0] == kind, name
+        assert set(re.findall(r"`(\w+)`(?: \(|,|$)", documented[name][1])) >= labels, name
