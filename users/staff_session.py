@@ -20,6 +20,8 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.urls import reverse
 
+from core.bearer import is_token_request
+
 from .devices import set_device_cookie
 
 ACTIVITY_KEY = "staff_last_activity"
@@ -81,7 +83,7 @@ class AdminIdleTimeoutMiddleware:
 
     @staticmethod
     def _watched(request) -> bool:
-        return request.path.startswith(reverse("admin:index"))
+        return not is_token_request(request) and request.path.startswith(reverse("admin:index"))
 
     def _check(self, request):
         user = request.user

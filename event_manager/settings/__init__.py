@@ -62,21 +62,23 @@ INSTALLED_APPS = [
 # Async-capable versions of Django's middleware (core.middleware): the request
 # context (id, client address) comes first, so everything after it logs and audits with it;
 # under ASGI none of them hands the request to a thread.
+# core.bearer's classes pass a token request (Bearer, no session cookie, an API route)
+# straight through: it needs no session, CSRF, messages, second step or htmx.
 MIDDLEWARE = [
     "core.middleware.RequestContextMiddleware",
     "core.middleware.SecurityMiddleware",
-    "core.middleware.CSPMiddleware",
+    "core.bearer.CSPMiddleware",
     "core.middleware.WhiteNoiseMiddleware",
-    "core.middleware.SessionMiddleware",
+    "core.bearer.SessionMiddleware",
     "core.middleware.CommonMiddleware",
-    "core.middleware.CsrfViewMiddleware",
-    "core.middleware.AuthenticationMiddleware",
+    "core.bearer.CsrfViewMiddleware",
+    "core.bearer.AuthenticationMiddleware",
     # request.user.is_verified(): the session passed its second step (django-otp).
-    "django_otp.middleware.OTPMiddleware",
-    "core.middleware.MessageMiddleware",
+    "core.bearer.OTPMiddleware",
+    "core.bearer.MessageMiddleware",
     "users.staff_session.AdminIdleTimeoutMiddleware",
     "core.middleware.XFrameOptionsMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
+    "core.bearer.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "event_manager.urls"
