@@ -60,8 +60,8 @@ class JWTAuthentication(BaseJWTAuthentication):
             raise InvalidToken(_("Token contained no recognizable user identification")) from None
         wanted = [user_id, *self._users_in_url()]
         users = users_by_pk(wanted)
-        if self.request is not None:
-            self.request.prefetched_users = users
+        if self.request is not None:  # each id read, None for one that is no user
+            self.request.prefetched_users = {pk: users.get(pk) for pk in wanted}
         user = users.get(user_id)
         if user is None:
             raise AuthenticationFailed(_("User not found"), code="user_not_found")
