@@ -50,10 +50,40 @@ class _Ready:
         yield  # a generator, so `await` accepts it; never reached
 
 
+# Under ASGI, work the request's first hop to the database thread does before its own
+# (the start-of-request signal, `event_manager.asgi`): a list, so the hop that takes it
+# empties it for the handler too.
+_before_first_call: contextvars.ContextVar[list | None] = contextvars.ContextVar("before_first_call", default=None)
+
+
+def before_first_call(fn) -> list:
+    """Have the request's first `call` run `fn()` first, on the database thread; returns
+    the list that holds it (empty once a `call` took it)."""
+    pending = [fn]
+    _before_first_call.set(pending)
+    return pending
+
+
+def run_before_first_call() -> None:
+    """Run (on this thread, the database thread) what the request's first `call` would have."""
+    pending = _before_first_call.get()
+    while pending:
+        pending.pop()()
+
+
+def _after(pending, fn, /, *args, **kwargs):
+    while pending:
+        pending.pop()()
+    return fn(*args, **kwargs)
+
+
 def call(fn, /, *args, **kwargs):
     """Await `fn(*args, **kwargs)`, a quick synchronous (database) function."""
     if _sync_mode.get():
         return _Ready(fn(*args, **kwargs))
+    pending = _before_first_call.get()
+    if pending:
+        return sync_to_async(_after, thread_sensitive=True)(pending, fn, *args, **kwargs)
     return sync_to_async(fn, thread_sensitive=True)(*args, **kwargs)
 
 
