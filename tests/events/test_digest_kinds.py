@@ -1,6 +1,8 @@
 """Which notices may wait for the daily digest, decided per kind from the recipient's side
 (README: "Digests per kind")."""
 
+from pathlib import Path
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -14,6 +16,7 @@ MAY_WAIT = {
     "events.rejected",
     "events.registration_confirmed",  # the member asked for the seat and saw the answer on screen
     "users.professional_granted",
+    "events.updated",  # an approved event's other edits: daily by default
 }
 AT_ONCE = {
     "events.reminder",  # a digest could arrive after the event
@@ -49,3 +52,19 @@ def test_a_member_may_take_the_confirmation_daily_but_not_a_cancellation():
     assert choices_for(confirmed, [member.pk])[member.pk].email  # mandatory: still sent, in the digest
     with pytest.raises(ValidationError, match=r"events\.cancelled is sent immediately"):
         preferences_update(user=member, changes=[{"kind": "events.cancelled", "digest": DAILY}])
+
+
+def test_the_readme_tables_name_every_events_kind_and_its_urgency():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    digests = readme.split("### Digests per kind", 1)[1].split("\n### ", 1)[0]
+    registered = readme.split("The kinds registered today", 1)[1].split("\n\n", 2)[1]
+    for kind in kinds():
+        if not kind.key.startswith("events."):
+            continue
+        assert f"`{kind.key}`" in digests, kind.key
+        row = next(line for line in registered.splitlines() if line.startswith(f"| `{kind.key}` |"))
+        assert row.rstrip(" |").split("|")[-1].strip().startswith("yes" if kind.urgent else "no"), row
+
+
+def test_edits_wait_for_the_digest_by_default():
+    assert get_kind("events.updated").default_digest == DAILY
