@@ -7,10 +7,12 @@ tests, in tests/users, are untouched)."""
 import re
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
 from audit.models import AuditEvent
+from mfa import passkeys, services
 from mfa.models import RecoveryCode
 from notifications.models import Notification
 
@@ -133,6 +135,34 @@ def test_the_list_takes_a_fixed_number_of_queries(client_for, enrolled_member, d
         assert len(client.get(FACTORS).json()["passkeys"]) == 3
 
 
+def test_every_change_takes_a_fixed_number_of_queries(client_for, verified_user, django_assert_num_queries):
+    """Whatever the user has (the ten codes are one INSERT; a passkey is removed by id). The
+    counts include the savepoints of the nested transactions, the audit row, the in-app
+    notice and the outbox's email row; the content type of the audit row is cached first."""
+    ContentType.objects.get_for_model(verified_user)
+    client = client_for(verified_user)
+    for name in ("One", "Two", "Three"):
+        passkey(verified_user, name)
+    with django_assert_num_queries(4):  # the token's user; is an app on; the pending app (made)
+        assert client.post(TOTP).status_code == 200
+    code = totp_code(pending(verified_user), -1)
+    codes = passkeys.passkey_added(user=verified_user, device=WebAuthnCredential.objects.first())
+    with django_assert_num_queries(26):
+        confirm = {"password": PASSWORD, "code": code, "current_code": codes[0]}
+        assert client.post(CONFIRM, confirm, format="json").status_code == 201
+    with django_assert_num_queries(23):
+        assert client.post(CODES, {"password": PASSWORD, "code": codes[1]}, format="json").status_code == 200
+    with django_assert_num_queries(9):
+        assert client.post(CODES, {"password": "Wrong*Pass1", "code": "x"}, format="json").status_code == 400
+    codes = services._new_recovery_codes(verified_user)
+    device = WebAuthnCredential.objects.first()
+    with django_assert_num_queries(24):
+        proof = {"password": PASSWORD, "code": codes[0]}
+        assert client.delete(f"/users/me/factors/passkeys/{device.pk}", proof, format="json").status_code == 204
+    with django_assert_num_queries(22):  # passkeys are left: the recovery codes stay
+        assert client.delete(TOTP, {"password": PASSWORD, "code": codes[1]}, format="json").status_code == 204
+
+
 @pytest.mark.parametrize(
     ("path", "method", "body", "field"),
     [
@@ -207,8 +237,6 @@ def test_beside_a_passkey_the_app_needs_a_current_code(client_for, verified_user
     verified_user.refresh_from_db()
     assert verified_user.failed_login_attempts == 1
     # A passkey-only user's recovery codes came with the passkey (mfa.passkeys.passkey_added).
-    from mfa import passkeys
-
     codes = passkeys.passkey_added(user=verified_user, device=device)
     done = client.post(CONFIRM, {"password": PASSWORD, "code": code, "current_code": codes[0]}, format="json")
     assert done.status_code == 201 and done.json() == {"recovery_codes": []}  # the codes they have stay
