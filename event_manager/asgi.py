@@ -38,7 +38,6 @@ from django.core.handlers.asgi import ASGIHandler as DjangoASGIHandler
 from django.core.handlers.asgi import get_script_prefix
 from django.urls import set_script_prefix
 
-from core.bearer import is_token_request
 from core.concurrency import before_first_call, run_before_first_call
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "event_manager.settings")
@@ -52,6 +51,12 @@ class ServesAsyncVariants:
 
 
 class ASGIHandler(ServesAsyncVariants, DjangoASGIHandler):
+    def __init__(self):
+        super().__init__()
+        from core.bearer import is_token_request  # middleware classes: importable once Django is set up
+
+        self.is_token_request = is_token_request
+
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
@@ -72,7 +77,7 @@ class ASGIHandler(ServesAsyncVariants, DjangoASGIHandler):
         set_script_prefix(get_script_prefix(scope))
         request, error_response = self.create_request(scope, body_file)
         pending = None
-        if request is not None and is_token_request(request):
+        if request is not None and self.is_token_request(request):
             pending = before_first_call(lambda: signals.request_started.send(sender=self.__class__, scope=scope))
         else:
             await signals.request_started.asend(sender=self.__class__, scope=scope)

@@ -4,6 +4,7 @@ the database connection) still runs once per request, on that thread, before the
 database work."""
 
 import asyncio
+import os
 import threading
 
 import pytest
@@ -123,3 +124,16 @@ def test_every_request_sends_each_signal_once_and_starts_before_its_queries(seen
     assert names[-1] == "finished"
     if "query" in names:
         assert names.index("started") < names.index("query")
+
+
+def test_the_application_loads_as_a_server_loads_it():
+    """A server imports event_manager.asgi before Django is set up."""
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    code = "import event_manager.asgi as m; print(type(m.application).__name__)"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "event_manager.settings", "SECRET_KEY": "x" * 50}
+    done = subprocess.run([sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True)
+    assert done.stdout.strip() == "ASGIHandler", done.stderr
