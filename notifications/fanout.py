@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import FilteredRelation, Q
 
+from .messages import in_app_fields
 from .models import EmailStatus, Notification, NotificationPreference, OutgoingEmail
 from .preferences import preference_choice
 from .registry import DAILY, Kind
@@ -25,12 +26,17 @@ def row_key(kind: str, recipient_id, dedupe_key: str | None) -> str | None:
     return key if len(key) <= 255 else f"{kind}:{recipient_id}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
 
 
-def write_rows(*, recipients, kind: Kind, context: dict, fields: dict, actor, dedupe_key, now) -> list:
+def write_rows(*, recipients, kind: Kind, context: dict, actor, dedupe_key, now) -> list:
     """Write the in-app and outbox rows the recipients' preferences ask for; return the ids of
     the PENDING emails written (rows whose dedupe key is taken are skipped). No email is
-    queued yet (`queued_at` is set once a broker accepts its task)."""
+    queued yet (`queued_at` is set once a broker accepts its task). The in-app text is
+    rendered once per time zone among the recipients, so each reads times in their own zone."""
     people, choices = _recipients_and_choices(recipients, kind)
-    in_app = [(pk, row_key(kind.key, pk, dedupe_key)) for pk, _ in people if choices[pk].in_app]
+    texts = in_app_by_zone(kind, context, {zone for _, _, zone in people})
+    in_app = {}  # {(title, body, link): [(user id, dedupe key)]}: one group per distinct text
+    for pk, _, zone in people:
+        if choices[pk].in_app:
+            in_app.setdefault(texts[zone], []).append((pk, row_key(kind.key, pk, dedupe_key)))
     emails = [
         (
             uuid.uuid4(),
@@ -39,17 +45,28 @@ def write_rows(*, recipients, kind: Kind, context: dict, fields: dict, actor, de
             row_key(kind.key, pk, dedupe_key),
             EmailStatus.HELD if choices[pk].digest == DAILY else EmailStatus.PENDING,
         )
-        for pk, address in people
+        for pk, address, _ in people
         if choices[pk].email
     ]
     writer = _PostgresWriter if connection.vendor == "postgresql" else _OrmWriter
-    writer.notifications(in_app, kind=kind.key, actor=actor, now=now, **fields)
+    writer.notifications(in_app, kind=kind.key, actor=actor, now=now)
     return writer.emails(emails, kind=kind.key, context=context, now=now)
 
 
+def in_app_by_zone(kind: Kind, context: dict, zones) -> dict:
+    """{time zone: (title, body, link)}: the in-app text as a recipient in each zone reads it
+    (the kind's text gets a `recipient` whose only setting is that zone)."""
+    User = get_user_model()
+    texts = {}
+    for zone in zones:
+        fields = in_app_fields(kind, {**context, "recipient": User(time_zone=zone)})
+        texts[zone] = (fields["title"], fields["body"], fields["link"])
+    return texts
+
+
 def _recipients_and_choices(recipients, kind: Kind) -> tuple[list, dict]:
-    """[(user id, email)] and {user id: Choice} for ids, users or a user queryset, in one query:
-    the users joined to their preference row for this kind."""
+    """[(user id, email, time zone)] and {user id: Choice} for ids, users or a user queryset, in
+    one query: the users joined to their preference row for this kind."""
     User = get_user_model()
     if hasattr(recipients, "values_list"):
         users = recipients.order_by()
@@ -57,11 +74,11 @@ def _recipients_and_choices(recipients, kind: Kind) -> tuple[list, dict]:
         users = User.objects.filter(pk__in=[getattr(recipient, "pk", recipient) for recipient in recipients])
     pref = FilteredRelation("notification_preferences", condition=Q(notification_preferences__kind=kind.key))
     rows = users.annotate(pref=pref).values_list(
-        "pk", "email", "pref__pk", "pref__email", "pref__in_app", "pref__digest"
+        "pk", "email", "time_zone", "pref__pk", "pref__email", "pref__in_app", "pref__digest"
     )
     people, choices = [], {}
-    for pk, address, pref_pk, email, in_app, digest in rows:
-        people.append((pk, address))
+    for pk, address, zone, pref_pk, email, in_app, digest in rows:
+        people.append((pk, address, zone))
         row = None if pref_pk is None else NotificationPreference(email=email, in_app=in_app, digest=digest)
         choices[pk] = preference_choice(kind, row)
     return people, choices
@@ -71,7 +88,7 @@ class _OrmWriter:
     """Bulk inserts through the ORM; rows whose dedupe_key is taken are skipped."""
 
     @staticmethod
-    def notifications(rows, *, kind, actor, now, title, body, link) -> None:
+    def notifications(groups, *, kind, actor, now) -> None:
         objects = [
             Notification(
                 recipient_id=pk,
@@ -82,6 +99,7 @@ class _OrmWriter:
                 body=body,
                 link=link,
             )
+            for (title, body, link), rows in groups.items()
             for pk, key in rows
         ]
         Notification.objects.bulk_create(_without_existing(Notification, objects), batch_size=BATCH_SIZE)
@@ -128,8 +146,9 @@ class _PostgresWriter:
         return ", ".join(connection.ops.quote_name(model._meta.get_field(name).column) for name in names)
 
     @classmethod
-    def notifications(cls, rows, *, kind, actor, now, title, body, link) -> None:
-        if not rows:
+    def notifications(cls, groups, *, kind, actor, now) -> None:
+        """One INSERT per distinct text (recipients in zones that read the same share one)."""
+        if not groups:
             return
         pk_type = get_user_model()._meta.pk.db_type(connection)
         columns = cls._columns(
@@ -140,9 +159,10 @@ class _PostgresWriter:
             f"SELECT r.pk, %s, %s, %s, %s, %s, r.key, %s "
             f"FROM unnest(%s::{pk_type}[], %s::text[]) AS r(pk, key) ON CONFLICT DO NOTHING"
         )
-        pks, keys = [pk for pk, _ in rows], [key for _, key in rows]
         with connection.cursor() as cursor:
-            cursor.execute(sql, [kind, title, body, link, getattr(actor, "pk", actor), now, pks, keys])
+            for (title, body, link), rows in groups.items():
+                pks, keys = [pk for pk, _ in rows], [key for _, key in rows]
+                cursor.execute(sql, [kind, title, body, link, getattr(actor, "pk", actor), now, pks, keys])
 
     @classmethod
     def emails(cls, rows, *, kind, context, now) -> list:

@@ -78,7 +78,7 @@ def notify(
             kind=kind,
             actor=actor,
             dedupe_key=row_key(kind, recipient.pk, dedupe_key),
-            **in_app_fields(spec, context),
+            **in_app_fields(spec, {**context, "recipient": recipient}),
         )
     if choice.email:
         held = choice.digest == DAILY
@@ -137,7 +137,6 @@ def notify_many(
         recipients=ids,
         kind=spec,
         context=context,
-        fields=in_app_fields(spec, context),
         actor=actor,
         dedupe_key=dedupe_key,
         now=now,
@@ -175,7 +174,6 @@ def fanout_expand(*, fanout_id) -> int:
             recipients=fanout.recipient_ids,
             kind=spec,
             context=fanout.context,
-            fields=in_app_fields(spec, fanout.context),
             actor=fanout.actor_id,
             dedupe_key=fanout.dedupe_key or f"fanout:{fanout.pk}",
             now=now,
