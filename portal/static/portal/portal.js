@@ -20,6 +20,8 @@
   // "Copy" buttons: data-copy-target="#id" copies that field's value and says so.
   function copyButtons() {
     document.querySelectorAll("[data-copy-target]").forEach(function (button) {
+      if (button.dataset.copyReady) return;  // also run after each htmx swap: once per button
+      button.dataset.copyReady = "1";
       button.hidden = false;
       button.addEventListener("click", function () {
         var target = document.querySelector(button.dataset.copyTarget);
@@ -56,6 +58,7 @@
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready);
   else ready();
   document.addEventListener("htmx:afterSwap", focusAfterSwap);
+  document.addEventListener("htmx:afterSwap", copyButtons);  // a swapped-in part may bring its own
 
   // A refusal (4xx) that comes back as the same partial with its message (the view marks it
   // X-Portal-Partial) is shown in place, as the page does without JavaScript; htmx swaps
