@@ -11,6 +11,10 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import expect
 
+from notifications.messages import DIGEST_KIND
+from notifications.models import NotificationPreference
+from notifications.registry import DAILY
+from notifications.unsubscribe import unsubscribe_token
 from tests.browser.conftest import PHONE, TIMEOUT_MS
 from tests.factories import PASSWORD, UserFactory
 from users.models import Role, User
@@ -220,3 +224,19 @@ def test_sign_up_and_log_in_without_javascript_at_390_px(no_script_phone, mailou
     axe_as_served(page, "signed in")
     assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
     assert User.objects.get(email="phone.member@example.com").time_zone == settings.TIME_ZONE  # nothing proposed
+
+
+def test_the_digests_one_click_unsubscribe_page_before_and_after(page, axe, transactional_db):
+    """The page the digest's List-Unsubscribe link opens, without a login: it lists what one click
+    does, and after the click what it did."""
+    member = UserFactory()
+    for kind in ("users.professional_granted", "events.registration_confirmed"):
+        NotificationPreference.objects.create(user=member, kind=kind, digest=DAILY)
+    page.goto(f"/app/unsubscribe/{unsubscribe_token(user_id=member.pk, kind=DIGEST_KIND)}/")
+    expect(page.get_by_role("heading", name="Stop the daily digest")).to_be_visible()
+    expect(page.get_by_text("Professional status granted")).to_be_visible()
+    axe("digest unsubscribe, asking")
+    page.get_by_role("button", name="Stop the digest").click()
+    expect(page.get_by_role("heading", name="You are unsubscribed from the daily digest")).to_be_visible()
+    axe("digest unsubscribe, done")
+    assert not NotificationPreference.objects.get(user=member, kind="users.professional_granted").email
