@@ -19,7 +19,7 @@ from audit.models import AuditEvent
 from mfa.models import RecoveryCode
 from tests.factories import PASSWORD
 
-from .conftest import PHONE, SCREEN, TIMEOUT_MS, session_cookie
+from .conftest import PHONE, SCREEN, TIMEOUT_MS, portal_shot, session_cookie
 from .test_passkeys import authenticator  # noqa: F401 - the virtual authenticator fixture
 
 pytestmark = pytest.mark.browser
@@ -63,6 +63,8 @@ def test_turn_on_an_app_see_the_codes_once_and_log_in_with_a_code_then_a_recover
     page.get_by_role("link", name="Turn on an authenticator app").click()
     expect(page.locator("#security-qr svg")).to_be_visible()
     axe("set up the app")
+    if viewport == SCREEN:
+        portal_shot(page, "security-app")
     key = page.locator("#security-key").inner_text()
     page.get_by_role("button", name="Turn on the app").click()
     expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
@@ -80,6 +82,8 @@ def test_turn_on_an_app_see_the_codes_once_and_log_in_with_a_code_then_a_recover
     expect(page.locator("#codes-left")).to_have_text("10")
     assert codes[0] not in page.content()  # never shown again
     axe("security, app on")
+    if viewport == SCREEN:
+        portal_shot(page, "security")
 
     log_out(page)
     log_in(page, member)
