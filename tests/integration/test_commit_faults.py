@@ -2,7 +2,8 @@
 gunicorn (WSGI and ASGI), a Celery worker and beat on Redis, PostgreSQL, an SMTP server.
 
 Members register for one event at once while another connection terminates every
-connection to the database ten times a second. No answer may contradict the database
+connection to the database ten times a second (KILL_ROUNDS times; members whose answer
+was a 503 try again, and once the killer stops they all get in). No answer may contradict the database
 (a 201 for a registration it holds, a 503 only when it holds none), and every member the
 database holds a registration for gets its confirmation email. The test prints what it
 measured (run with -s; the README's fault policy quotes it)."""
@@ -39,7 +40,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.postgresql]
 MEMBERS = 120
 CAPACITY = 80  # the rest go on the waiting list
 KILL_EVERY = 0.1  # seconds between two rounds of pg_terminate_backend
-ATTEMPTS = 20  # a member whose answer was a 503 tries again, as a client told Retry-After would
+# Then the database is left alone, so the test ends whatever the machine's speed: on a loaded
+# machine nearly every request under the killer is a 503, and only the retries after it pass.
+KILL_ROUNDS = 100
+RETRY_FOR = 120  # seconds a member whose answer was a 503 keeps trying, as a client told Retry-After would
 
 
 class CountingMailbox(Mailbox):
@@ -126,7 +130,7 @@ def seed(env, prefix: str) -> tuple[str, dict[str, str]]:
 
 
 class Killer(threading.Thread):
-    """Terminates every connection to the database but its own, every KILL_EVERY seconds."""
+    """Terminates every connection to the database but its own, every KILL_EVERY seconds, KILL_ROUNDS times."""
 
     def __init__(self, url):
         super().__init__(daemon=True)
@@ -134,7 +138,7 @@ class Killer(threading.Thread):
 
     def run(self):
         with psycopg.connect(POSTGRES_ADMIN_DSN, autocommit=True) as conn:
-            while not self.stop_.wait(KILL_EVERY):
+            while self.rounds < KILL_ROUNDS and not self.stop_.wait(KILL_EVERY):
                 rows = conn.execute(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                     "WHERE datname = %s AND pid <> pg_backend_pid()",
@@ -175,7 +179,8 @@ def test_connections_terminated_mid_load_no_answer_contradicts_the_database(stac
 
         def register(address):
             path = f"/events/{event_id}/registrations"
-            for _ in range(ATTEMPTS):
+            deadline = time.monotonic() + RETRY_FOR
+            while time.monotonic() < deadline:
                 try:
                     response = server.request("POST", path, token=tokens[address], timeout=30)
                 except OSError as exc:  # no answer at all: reported below
@@ -228,7 +233,7 @@ def test_connections_terminated_mid_load_no_answer_contradicts_the_database(stac
     )
     assert not lies, lies[:5]
     assert unanswered == 0
-    assert len(held) == MEMBERS, f"{MEMBERS - len(held)} members still unregistered after {ATTEMPTS} tries"
+    assert len(held) == MEMBERS, f"{MEMBERS - len(held)} members still unregistered after {RETRY_FOR} s of tries"
     assert seats == confirmed == CAPACITY
     assert killer.killed > 0 and firsts[503] > 0, "no connection was terminated mid-request: nothing was tested"
     assert everyone, f"{len(held) - len(received)} of {len(held)} never got their confirmation"
