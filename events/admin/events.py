@@ -13,7 +13,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from core.timezones import default_time_zone, time_zone_names, zone
+from core.timezones import default_time_zone, format_in_zone, in_zone, time_zone_names, zone
 
 from .. import selectors, services
 from ..exports import attendees_csv, events_attendees_csv
@@ -93,7 +93,7 @@ class EventAdminForm(forms.ModelForm):
 
 class EventAdmin(EventReviewMixin, CheckInInlineMixin, StaffRoleAdmin):
     form = EventAdminForm
-    list_display = ("title", "kind", "status_badge", "starts_at", "ends_at", "seats", "waiting", "created_by")
+    list_display = ("title", "kind", "status_badge", "starts", "ends", "seats", "waiting", "created_by")
     list_filter = ("status", "kind", TimeFilter, ReviewFilter, "pro_only")
     search_fields = ("title", "location", "created_by__email")
     date_hierarchy = "starts_at"
@@ -166,6 +166,15 @@ class EventAdmin(EventReviewMixin, CheckInInlineMixin, StaffRoleAdmin):
             EventStatus.CANCELLED: "#555",
         }
         return format_html('<b style="color:{}">{}</b>', colours[event.status], event.get_status_display())
+
+    @admin.display(description="Starts (venue's time)", ordering="starts_at")
+    def starts(self, event):
+        return format_in_zone(event.starts_at, event.time_zone, "%Y-%m-%d %H:%M")
+
+    @admin.display(description="Ends", ordering="ends_at")
+    def ends(self, event):
+        starts, ends = in_zone(event.starts_at, event.time_zone), in_zone(event.ends_at, event.time_zone)
+        return ends.strftime("%H:%M" if ends.date() == starts.date() else "%Y-%m-%d %H:%M")
 
     @admin.display(description="Seats", ordering="seats_taken")
     def seats(self, event):

@@ -106,3 +106,25 @@ def test_the_review_page_names_the_events_zone_not_utc(admin_site_client, manage
     )
     html = admin_site_client.get(f"/admin/events/event/{event.pk}/review/approve/").content.decode()
     assert "19:00 (Europe/Paris)" in html and " UTC" not in html
+
+
+def test_the_list_shows_each_events_times_in_its_zone_and_still_sorts(manager_site_client):
+    day = winter_day()
+    EventFactory(
+        title="Paris evening",
+        time_zone=PARIS,
+        starts_at=datetime(day.year, 1, 15, 18, 0, tzinfo=UTC),
+        ends_at=datetime(day.year, 1, 15, 20, 0, tzinfo=UTC),
+    )
+    EventFactory(
+        title="Tokyo night",
+        time_zone="Asia/Tokyo",
+        starts_at=datetime(day.year, 1, 15, 14, 0, tzinfo=UTC),
+        ends_at=datetime(day.year, 1, 15, 16, 0, tzinfo=UTC),
+    )
+    response = manager_site_client.get("/admin/events/event/", {"o": "4"})
+    html = response.content.decode()
+    assert f"{day.isoformat()} 19:00 (Europe/Paris)" in html and '<td class="field-ends">21:00</td>' in html
+    assert f"{day.isoformat()} 23:00 (Asia/Tokyo)" in html
+    assert f'<td class="field-ends">{day.replace(day=16).isoformat()} 01:00</td>' in html  # past midnight there
+    assert [event.title for event in response.context["cl"].result_list] == ["Tokyo night", "Paris evening"]
