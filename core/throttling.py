@@ -201,6 +201,16 @@ class AuthRateThrottle(SimpleRateThrottle):
         return max(self.window_end - self.now, 0.001)
 
 
+def auth_wait(request) -> int:
+    """For views outside DRF (the admin's and the member pages' forms): take one of this
+    client address's AUTH_THROTTLE_RATE slots, the same budget the API's sign-in spends.
+    Seconds to wait when none is left, else 0."""
+    throttle = AuthRateThrottle()
+    if throttle.allow_request(request, None):
+        return 0
+    return max(1, math.ceil(throttle.wait()))
+
+
 class ThrottleUnauthenticatedWritesMixin:
     """For views that need a token: a write that fails authentication counts
     against AuthRateThrottle, so guessing tokens costs the same budget as

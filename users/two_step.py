@@ -14,7 +14,6 @@ A session remembers the user's `token_version` from its login: ending every sess
 user (`end_all_sessions`: a lock, a factor reset, "log out everywhere") ends it too.
 """
 
-import math
 from base64 import b32encode
 from urllib.parse import urlencode
 
@@ -31,7 +30,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 
-from core.throttling import AuthRateThrottle
+from core.throttling import auth_wait
 from mfa import services as mfa
 from mfa.errors import AlreadyEnrolled, InvalidCode, NotEnrolled, WrongPassword
 from mfa.methods import methods_for
@@ -142,14 +141,6 @@ def _signed_in_staff(request) -> bool:
     return user.is_authenticated and user.is_active and user.is_staff
 
 
-def _throttled(request) -> int:
-    """Seconds to wait when this client address spent its AUTH_THROTTLE_RATE, else 0."""
-    throttle = AuthRateThrottle()
-    if throttle.allow_request(request, None):
-        return 0
-    return math.ceil(throttle.wait())
-
-
 def _page(site, request, template, context, status=200):
     context = {**site.each_context(request), "next": _next(request), **context}
     return TemplateResponse(request, template, context, status=status)
@@ -201,7 +192,7 @@ def verify(site):
         form = CodeForm(request.POST if request.method == "POST" else None)
         status = 200
         if form.is_valid():
-            wait = _throttled(request)
+            wait = auth_wait(request)
             if wait:
                 form.add_error("code", f"Too many attempts from your address: try again in {wait} seconds.")
                 status = 429

@@ -52,6 +52,7 @@ from ..csp import strict_csp
 from ..forms import DescribedFieldsMixin
 from ..forms_account import EmailForm, LoginForm, SignupForm, password_rules
 from ..forms_security import SecondStepForm
+from ..throttle import throttled
 from .login_steps import finish_login, forget_pending, passkey_config, pending_user, remember_pending
 
 SIGNUP_EMAIL_KEY = "portal_signup_email"
@@ -87,6 +88,7 @@ def safe_next(request, default: str) -> str:
 # --- Sign up and the verification link ------------------------------------------
 
 
+@throttled
 def signup(request):
     """Sign up: email, password (its rules shown as a hint), optional nickname and time zone."""
     if request.user.is_authenticated:
@@ -119,6 +121,7 @@ def signup_done(request):
 VERIFY_STATUS = {"ok": 200, "used": 200, "expired": 400, "invalid": 400, "taken": 409}
 
 
+@throttled(methods=("GET", "POST"))  # using the link verifies: the API throttles its GET too
 def verify_email_page(request, user_id, token):
     """The emailed verification link in a browser: verified, already verified (both 200),
     or a broken or expired link with a form for a new one."""
@@ -167,6 +170,7 @@ def browser_or_api(page, api):
     return view
 
 
+@throttled
 def verification_resend_page(request):
     """A new verification link: the same answer whatever the address."""
     form = EmailForm(_data(request))
@@ -188,6 +192,7 @@ def verification_resend_page(request):
 # --- Log in and out --------------------------------------------------------------
 
 
+@throttled
 def login_page(request):
     """Log in with the users service (lockout, verification, audit), then a Django session."""
     next_url = safe_next(request, reverse("portal:home"))
@@ -253,6 +258,7 @@ def _password_step(request, data):
     raise SecondFactorRequired()
 
 
+@throttled
 def login_second_step(request):
     """For an account with a passkey, after its password: the passkey (JavaScript), or a
     code from the authenticator app or a recovery code (an ordinary form), counted toward
@@ -298,6 +304,7 @@ def logout_page(request):
 # --- A forgotten password ------------------------------------------------------------
 
 
+@throttled
 def password_forgot(request):
     form = EmailForm(_data(request))
     if request.method == "POST":
@@ -335,7 +342,7 @@ class ResetConfirmView(auth_views.PasswordResetConfirmView):
     success_url = reverse_lazy("password_reset_complete")
 
 
-reset_confirm = strict_csp(ResetConfirmView.as_view())
+reset_confirm = strict_csp(throttled(ResetConfirmView.as_view()))
 
 
 def reset_complete(request):
@@ -363,6 +370,7 @@ def _unsubscribe_target(token):
 
 @require_http_methods(["GET", "POST"])
 @csrf_exempt  # mail clients POST "List-Unsubscribe=One-Click" with no session; the signed token authorises
+@throttled
 def unsubscribe(request, token):
     """GET: a page with a button (link scanners GET); POST: that kind's email turned off — or, from the
     daily digest, no more digest (`digest_unsubscribe`) — no login needed."""
