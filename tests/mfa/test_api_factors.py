@@ -65,6 +65,7 @@ def test_the_whole_journey_enrol_login_regenerate_remove(
     assert body["otpauth_uri"] == device.config_url and body["otpauth_uri"].startswith("otpauth://totp/")
     assert body["key"].replace(" ", "") in body["otpauth_uri"]
     assert body["qr_svg"].startswith("<svg") and "style=" not in body["qr_svg"]
+    assert "no-store" in started["Cache-Control"]  # the key: no cache may keep it
     assert client.post(TOTP).json()["key"] == body["key"]  # asked again: the same pending key
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -72,6 +73,7 @@ def test_the_whole_journey_enrol_login_regenerate_remove(
     assert confirmed.status_code == 201, confirmed.json()
     codes = confirmed.json()["recovery_codes"]
     assert len(codes) == 10 and len(set(codes)) == 10
+    assert "no-store" in confirmed["Cache-Control"]  # shown once: no cache may keep them
     stored = set(RecoveryCode.objects.filter(device__user=verified_user).values_list("code_hash", flat=True))
     assert len(stored) == 10 and not stored & set(codes)
     assert AuditEvent.objects.filter(action="mfa.totp_added", target_user=verified_user).count() == 1
@@ -91,6 +93,7 @@ def test_the_whole_journey_enrol_login_regenerate_remove(
         regenerated = client.post(CODES, {"password": PASSWORD, "code": codes[0]}, format="json")
     assert regenerated.status_code == 200
     new_codes = regenerated.json()["recovery_codes"]
+    assert "no-store" in regenerated["Cache-Control"]
     assert len(new_codes) == 10 and not set(new_codes) & set(codes)
     assert login(api_client, verified_user, otp=codes[1]).status_code == 401  # the old ones are gone
     assert login(api_client, verified_user, otp=new_codes[1]).status_code == 200

@@ -11,6 +11,7 @@ async view pattern (`core.api`): hashing through `offload`, other database work 
 
 from base64 import b32encode
 
+from django.utils.cache import add_never_cache_headers
 from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
@@ -37,10 +38,16 @@ from .serializers.factors import (
 
 class FactorsAPIView(ThrottleUnauthenticatedWritesMixin, APIView):
     """Any signed-in user, on their own factors; writes throttled per client address (and
-    a write without a valid token counts there too, as guessing tokens should cost)."""
+    a write without a valid token counts there too, as guessing tokens should cost). Every
+    answer is `Cache-Control: no-store`: some carry a key or recovery codes, shown once."""
 
     permission_classes = [IsAuthenticated]
     schema = docs.BodyOnDeleteSchema()
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        add_never_cache_headers(response)
+        return response
 
     def get_throttles(self):
         return [] if self.request.method in SAFE_METHODS else [AuthRateThrottle()]
