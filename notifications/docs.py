@@ -188,11 +188,11 @@ preferences_put = extend_schema(
     request=PreferenceUpdateSerializer,
     examples=[
         OpenApiExample(
-            "Daily digest for event changes, no in-app cancellations",
+            "Other edits of my events in the daily digest, no in-app reminders",
             value={
                 "preferences": [
-                    {"kind": "events.changed", "digest": "daily"},
-                    {"kind": "events.cancelled", "in_app": False},
+                    {"kind": "events.updated", "digest": "daily"},
+                    {"kind": "events.reminder", "in_app": False},
                 ]
             },
             request_only=True,

@@ -274,3 +274,17 @@ def test_preferences_cost_a_fixed_number_of_queries(client_for, verified_user, d
     items = by_kind(response)
     assert (items[PLAIN]["email"], items[PLAIN]["digest"], items[IN_APP_ONLY]["in_app"]) == (False, DAILY, False)
     assert NotificationPreference.objects.filter(user=verified_user).count() == 2
+
+
+def test_the_documented_preferences_example_is_accepted(client_for, verified_user):
+    """Swagger's "Try it out" sends the documented example: it must be a valid change."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    examples = schema["paths"]["/users/me/notification-preferences/"]["put"]["requestBody"]["content"][
+        "application/json"
+    ]["examples"]
+    assert examples
+    for example in examples.values():
+        response = client_for(verified_user).put("/users/me/notification-preferences", example["value"], format="json")
+        assert response.status_code == 200, response.json()
