@@ -87,6 +87,24 @@ def test_the_reset_link_sets_the_password_unlocks_and_ends_sessions(
     assert "token" in again.json()
 
 
+def test_a_completed_reset_tells_the_owner(api_client, verified_user, mailoutbox, django_capture_on_commit_callbacks):
+    """ASVS 6.3.7: a reset the owner did not ask for is news to them (email and in-app)."""
+    from notifications.models import Notification
+
+    ask_reset(api_client, django_capture_on_commit_callbacks, verified_user.email)
+    uid, token = reset_link(mailoutbox)
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client.post(
+            "/password-reset/confirm", {"uid": uid, "token": token, "new_password": NEW_PASSWORD}, format="json"
+        )
+    assert response.status_code == 200
+    [email] = mailoutbox
+    assert email.to == [verified_user.email] and "password was changed" in email.subject
+    assert NEW_PASSWORD not in email.body and token not in email.body
+    assert Notification.objects.filter(recipient=verified_user, kind="users.password_changed").count() == 1
+
+
 def test_an_expired_reset_link_is_refused(api_client, verified_user, monkeypatch, settings):
     settings.PASSWORD_RESET_TIMEOUT = 60
     token = default_token_generator.make_token(verified_user)

@@ -138,6 +138,7 @@ def _finish_reset(user: User) -> User:
     end_all_sessions(user, reason="password_reset")
     changes = {"is_locked": [True, False]} if was_locked else {}
     audit_record(actor=user, action="user.password_reset", target=user, changes=changes)
+    notify(recipient=user, kind=PASSWORD_CHANGED)  # a reset the owner did not ask for is news to them
     return user
 
 
