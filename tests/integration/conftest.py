@@ -107,6 +107,24 @@ def migrated_database():
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
+@pytest.fixture(
+    params=[pytest.param("sqlite", marks=pytest.mark.sqlite), pytest.param("postgresql", marks=pytest.mark.postgresql)]
+)
+def either_database(request, tmp_path):
+    """(kind, url): a new SQLite file or PostgreSQL database, migrated, with the ADMIN, as
+    `make run` leaves it; each test runs on both."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+        manage(app_env(DATABASE_URL=url), "migrate", "--noinput", "-v0")
+        env = {**app_env(DATABASE_URL=url), "DJANGO_SUPERUSER_PASSWORD": ADMIN_PASSWORD}
+        manage(env, "createsuperuser", "--noinput", "--email", ADMIN_EMAIL)
+        yield request.param, url
+        return
+    request.getfixturevalue("services")
+    with migrated_database() as url:
+        yield request.param, url
+
+
 @pytest.fixture(scope="session")
 def database_url(services):
     """The stack's database (see `migrated_database`)."""

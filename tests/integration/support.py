@@ -70,6 +70,25 @@ def app_env(**settings: str) -> dict[str, str]:
     return env
 
 
+def shell(env: dict[str, str], code: str, timeout: float = 120) -> str:
+    """Run `code` in `manage.py shell` (another process); its standard output."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def last_line(output: str) -> str:
+    lines = output.strip().splitlines()
+    return lines[-1] if lines else ""
+
+
 def manage(env: dict[str, str], *args: str, timeout: float = 120) -> None:
     """Run a management command; fail with its output if it fails."""
     result = subprocess.run(

@@ -10,7 +10,6 @@ measured (run with -s; the README's fault policy quotes it)."""
 
 import json
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -26,11 +25,12 @@ from .conftest import migrated_database
 from .support import (
     HOST,
     POSTGRES_ADMIN_DSN,
-    ROOT,
     Mailbox,
     Process,
     app_env,
     free_port,
+    last_line,
+    shell,
     start_server,
     start_worker,
 )
@@ -51,19 +51,6 @@ class CountingMailbox(Mailbox):
         with self._changed:
             wanted = set(addresses)
             return Counter(rcpt for rcpts, _ in self._received for rcpt in rcpts if rcpt in wanted)
-
-
-def shell(env, code: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +112,7 @@ def seed(env, prefix: str) -> tuple[str, dict[str, str]]:
         f"capacity={CAPACITY}, status='APPROVED', created_by=manager, published_at=timezone.now())\n"
         "print(json.dumps({'event': str(event.pk), 'tokens': {u.email: str(access_token_for(u)) for u in users}}))\n"
     )
-    out = json.loads(shell(env, code).strip().splitlines()[-1])
+    out = json.loads(last_line(shell(env, code)))
     return out["event"], out["tokens"]
 
 

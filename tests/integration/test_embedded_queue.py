@@ -16,7 +16,6 @@ import json
 import os
 import signal
 import socket
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -26,17 +25,15 @@ from aiosmtpd.controller import Controller
 
 from core.queue import CLAIMED, OWNER_SEPARATOR
 
-from .conftest import migrated_database
 from .support import (
     ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     HOST,
-    ROOT,
     Mailbox,
     Process,
     app_env,
     free_port,
-    manage,
+    last_line,
+    shell,
     start_worker,
 )
 
@@ -79,26 +76,10 @@ def mailbox():
     controller.stop()
 
 
-@pytest.fixture(
-    params=[pytest.param("sqlite", marks=pytest.mark.sqlite), pytest.param("postgresql", marks=pytest.mark.postgresql)]
-)
-def database(request, tmp_path):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
-        manage(app_env(DATABASE_URL=url), "migrate", "--noinput", "-v0")
-        env = {**app_env(DATABASE_URL=url), "DJANGO_SUPERUSER_PASSWORD": ADMIN_PASSWORD}
-        manage(env, "createsuperuser", "--noinput", "--email", ADMIN_EMAIL)
-        yield request.param, url
-        return
-    request.getfixturevalue("services")
-    with migrated_database() as url:
-        yield request.param, url
-
-
 @pytest.fixture
-def embedded(database, mailbox, tmp_path):
+def embedded(either_database, mailbox, tmp_path):
     """The environment the Procfile's worker and beat get from `make run`, and beat running."""
-    kind, url = database
+    kind, url = either_database
     queue = tmp_path / "queue"
     env = app_env(
         DATABASE_URL=url,
@@ -156,20 +137,6 @@ services.event_cancel(actor=User.objects.get(email={admin!r}), event_id={event!r
 """
 
 
-def shell(env, code: str) -> str:
-    """Run `code` in `manage.py shell`; its last line of output."""
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
-
-
 def wait_until(condition, timeout, step=0.2):
     deadline = time.monotonic() + timeout
     while True:
@@ -181,7 +148,7 @@ def wait_until(condition, timeout, step=0.2):
 
 def test_a_worker_killed_mid_fan_out_on_the_embedded_queue_leaves_no_one_untold(embedded, mailbox):
     kind, env, claimed, worker = embedded
-    made = json.loads(shell(env, SETUP.format(admin=ADMIN_EMAIL, count=REGISTRANTS)))
+    made = json.loads(last_line(shell(env, SETUP.format(admin=ADMIN_EMAIL, count=REGISTRANTS))))
     first = worker("first")
     shell(env, CANCEL.format(admin=ADMIN_EMAIL, event=made["event"]))  # 300 > 200: a FanOut the worker expands
 

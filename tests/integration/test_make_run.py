@@ -21,7 +21,6 @@ import psycopg
 import pytest
 from aiosmtpd.controller import Controller
 
-from .conftest import migrated_database
 from .support import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
@@ -33,7 +32,6 @@ from .support import (
     Server,
     app_env,
     free_port,
-    manage,
     token_for,
 )
 
@@ -93,26 +91,10 @@ def mailbox():
     controller.stop()
 
 
-@pytest.fixture(
-    params=[pytest.param("sqlite", marks=pytest.mark.sqlite), pytest.param("postgresql", marks=pytest.mark.postgresql)]
-)
-def database(request, tmp_path):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
-        manage(app_env(DATABASE_URL=url), "migrate", "--noinput", "-v0")
-        env = {**app_env(DATABASE_URL=url), "DJANGO_SUPERUSER_PASSWORD": ADMIN_PASSWORD}
-        manage(env, "createsuperuser", "--noinput", "--email", ADMIN_EMAIL)
-        yield request.param, url
-        return
-    request.getfixturevalue("services")
-    with migrated_database() as url:
-        yield request.param, url
-
-
 @pytest.fixture
-def make_run(database, mailbox, tmp_path):
+def make_run(either_database, mailbox, tmp_path):
     """The Procfile `make run` starts, under honcho, on the embedded queue."""
-    kind, url = database
+    kind, url = either_database
     port = free_port()
     env = app_env(
         DATABASE_URL=url,

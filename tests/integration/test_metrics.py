@@ -32,9 +32,11 @@ from .support import (
     Process,
     app_env,
     free_port,
+    last_line,
     login,
     new_email,
     path_of,
+    shell,
     start_server,
     token_for,
     verification_link,
@@ -183,21 +185,6 @@ print(json.dumps({{"event": str(event.pk)}}))
 """
 
 
-def shell(env: dict[str, str], code: str) -> dict:
-    """Run `code` in `manage.py shell` (another process, counting nothing the scrape sees);
-    it prints one JSON line, returned."""
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
 @pytest.fixture(scope="module")
 def storied(services, redis_databases, log_dir, tmp_path_factory):
     """A WSGI instance (two workers, metrics in multiprocess files) on a database of its
@@ -212,7 +199,7 @@ def storied(services, redis_databases, log_dir, tmp_path_factory):
     try:
         with migrated_database() as url:
             env = app_env(DATABASE_URL=url, REDIS_URL=cache, EMAIL_URL=f"smtp://{HOST}:{smtp.port}")
-            event = shell(env, EVENT_SETUP.format(admin=ADMIN_EMAIL))["event"]
+            event = json.loads(last_line(shell(env, EVENT_SETUP.format(admin=ADMIN_EMAIL))))["event"]
             server = start_server(
                 "wsgi",
                 {**env, "METRICS_TOKEN": TOKEN, "PROMETHEUS_MULTIPROC_DIR": str(directory)},
