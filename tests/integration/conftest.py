@@ -14,7 +14,6 @@ import secrets
 import psycopg
 import pytest
 import redis
-from aiosmtpd.controller import Controller
 from psycopg import sql
 
 from .support import (
@@ -31,6 +30,7 @@ from .support import (
     app_env,
     free_port,
     manage,
+    smtp_server,
     start_server,
     start_worker,
     token_for,
@@ -156,12 +156,8 @@ def app_db(database_url):
 
 @pytest.fixture(scope="session")
 def mailbox(services):
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname=HOST, port=free_port())
-    controller.start()
-    mailbox.port = controller.port
-    yield mailbox
-    controller.stop()
+    with smtp_server(Mailbox()) as mailbox:
+        yield mailbox
 
 
 @contextlib.contextmanager

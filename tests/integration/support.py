@@ -24,6 +24,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import redis
+from aiosmtpd.controller import Controller
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -49,6 +50,28 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind((HOST, 0))
         return sock.getsockname()[1]
+
+
+def wait_until(condition, timeout: float, step: float = 0.2):
+    """Poll `condition` until it is truthy or `timeout` seconds pass; return its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(step)
+
+
+@contextlib.contextmanager
+def smtp_server(mailbox):
+    """An SMTP server on a free loopback port delivering into `mailbox` (its `port` set)."""
+    controller = Controller(mailbox, hostname=HOST, port=free_port())
+    controller.start()
+    mailbox.port = controller.port
+    try:
+        yield mailbox
+    finally:
+        controller.stop()
 
 
 def app_env(**settings: str) -> dict[str, str]:

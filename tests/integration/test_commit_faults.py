@@ -33,6 +33,7 @@ from .support import (
     shell,
     start_server,
     start_worker,
+    wait_until,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgresql]
@@ -145,15 +146,6 @@ def registrations(url, event_id) -> dict[str, tuple[str, str]]:
         ).fetchall()
         [(seats,)] = conn.execute("SELECT seats_taken FROM events_event WHERE id = %s", [event_id]).fetchall()
     return {email: (pk, status) for email, pk, status in rows}, seats
-
-
-def wait_until(condition, timeout, step=0.2):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(step)
 
 
 @pytest.mark.parametrize("kind", ["wsgi", "asgi"])

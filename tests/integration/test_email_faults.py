@@ -34,6 +34,7 @@ from .support import (
     new_email,
     start_server,
     start_worker,
+    wait_until,
     wait_worker_ready,
 )
 
@@ -158,16 +159,6 @@ def rows(outbox, sql, params=()):
         return conn.execute(sql, params).fetchall()
 
 
-def wait_until(condition, timeout, step=0.1):
-    """Poll `condition` until it is truthy or `timeout` seconds pass; return its last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(step)
-
-
 def health(outbox) -> dict:
     return outbox.server.get("/health").json()
 
@@ -187,12 +178,14 @@ def test_a_worker_killed_mid_fan_out_leaves_no_one_untold(outbox, log_dir, proce
     wait_worker_ready(first)
     try:
         notify_many(outbox, addresses, "it-killed-worker")  # 300 > 200: a FanOut the worker expands
-        assert wait_until(lambda: sum(outbox.mailbox.received(addresses).values()) >= 50, 60), first.describe()
+        assert wait_until(lambda: sum(outbox.mailbox.received(addresses).values()) >= 50, 60, step=0.1), (
+            first.describe()
+        )
         kill(first)
         killed = time.monotonic()
         told_at_kill = len(outbox.mailbox.received(addresses))
 
-        degraded = wait_until(lambda: "Worker: last heartbeat" in health(outbox).get("detail", ""), 10)
+        degraded = wait_until(lambda: "Worker: last heartbeat" in health(outbox).get("detail", ""), 10, step=0.1)
         time.sleep(max(0.0, 20 - (time.monotonic() - killed)))  # the operator notices, starts another worker
         second = worker(outbox, log_dir, processes)
         wait_worker_ready(second)
@@ -246,7 +239,7 @@ def test_an_smtp_outage_ends_in_one_delivery_each_once_smtp_is_back(outbox, log_
     back = time.monotonic()
     everyone = wait_until(lambda: len(outbox.mailbox.received(addresses)) == len(addresses), 150, step=0.5)
     took = time.monotonic() - back
-    after = wait_until(lambda: health(outbox)["status"] == "ok", 10)
+    after = wait_until(lambda: health(outbox)["status"] == "ok", 10, step=0.1)
 
     received = outbox.mailbox.received(addresses)
     print(

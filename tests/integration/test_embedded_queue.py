@@ -21,7 +21,6 @@ import time
 from collections import Counter
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from core.queue import CLAIMED, OWNER_SEPARATOR
 
@@ -31,10 +30,11 @@ from .support import (
     Mailbox,
     Process,
     app_env,
-    free_port,
     last_line,
     shell,
+    smtp_server,
     start_worker,
+    wait_until,
 )
 
 pytestmark = pytest.mark.integration
@@ -68,12 +68,8 @@ class PacedMailbox(Mailbox):
 
 @pytest.fixture
 def mailbox():
-    mailbox = PacedMailbox()
-    controller = Controller(mailbox, hostname=HOST, port=free_port())
-    controller.start()
-    mailbox.port = controller.port
-    yield mailbox
-    controller.stop()
+    with smtp_server(PacedMailbox()) as mailbox:
+        yield mailbox
 
 
 @pytest.fixture
@@ -135,15 +131,6 @@ from events import services
 from users.models import User
 services.event_cancel(actor=User.objects.get(email={admin!r}), event_id={event!r}, reason="The speaker is ill.")
 """
-
-
-def wait_until(condition, timeout, step=0.2):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(step)
 
 
 def test_a_worker_killed_mid_fan_out_on_the_embedded_queue_leaves_no_one_untold(embedded, mailbox):

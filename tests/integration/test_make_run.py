@@ -19,7 +19,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from aiosmtpd.controller import Controller
 
 from .support import (
     ADMIN_EMAIL,
@@ -32,7 +31,9 @@ from .support import (
     Server,
     app_env,
     free_port,
+    smtp_server,
     token_for,
+    wait_until,
 )
 
 pytestmark = pytest.mark.integration
@@ -58,15 +59,6 @@ class SubjectMailbox(Mailbox):
             )
 
 
-def wait_until(condition, timeout, step=0.2):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(step)
-
-
 def shell(env, code: str) -> dict:
     """Run `code` in `manage.py shell`; it prints one JSON line, returned."""
     result = subprocess.run(
@@ -83,12 +75,8 @@ def shell(env, code: str) -> dict:
 
 @pytest.fixture(scope="module")
 def mailbox():
-    mailbox = SubjectMailbox()
-    controller = Controller(mailbox, hostname=HOST, port=free_port())
-    controller.start()
-    mailbox.port = controller.port
-    yield mailbox
-    controller.stop()
+    with smtp_server(SubjectMailbox()) as mailbox:
+        yield mailbox
 
 
 @pytest.fixture
