@@ -40,10 +40,15 @@ def test_a_members_first_page_can_be_answered_from_the_indexes():
     assert (total, len(events)) == (30, 20)
     [page] = [query["sql"] for query in captured.captured_queries if query["sql"].startswith("WITH page")]
     with connection.cursor() as cursor:
-        # A table this small is read whole; take that choice away to see which index serves it.
+        # Sixty events are read whole, and with statistics left behind by earlier tests the planner
+        # may prefer the plain starts_at indexes (it did in CI). The question here is whether the
+        # covering indexes can answer the page without the table, so: fresh statistics, no table
+        # scans, and the two plain competitors dropped inside this test's transaction (rolled back).
+        cursor.execute("ANALYZE events_event")
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("DROP INDEX events_starts_idx, events_status_starts_idx")
         cursor.execute(f"EXPLAIN {page}")
         plan = "\n".join(row[0] for row in cursor.fetchall())
     for name in NAMES:
-        assert name in plan, plan
+        assert f"Index Only Scan using {name}" in plan, plan
