@@ -29,7 +29,7 @@ from bench.database import (
     prepare_events,
     vacuum_analyze,
 )
-from bench.load import ModeRun, bench_mode
+from bench.load import BARE_ENDPOINT, ModeRun, bench_mode
 from bench.machine import load_now, machine_facts
 from bench.server import ASGI_DB, MODES
 
@@ -180,6 +180,9 @@ member pages' three scenarios: event list, event page, registration post, with a
 200): the cost of the metrics instrumentation per request, an in-process A/B with METRICS_ENABLED on and off
 (part of every run; alone, it needs no wrk and no seeding, and replaces only its own section of this file);
 `--output PATH` (this file). The server is always stopped at the end, also on errors and Ctrl-C.
+After each mode's scenarios the same server, workers and wrk settings serve `bench/hello.py`, an
+app that answers "ok" and does nothing else: its row is that server's ceiling on this machine in
+this run, and the header gives GET /users/{{id}} as a share of it (comparable across machines).
 Everything below the marker line at the end of this file is kept when it is regenerated.
 """
 
@@ -230,6 +233,7 @@ def _run(args, wrk: str, started: float) -> int:
             runs.append(bench_mode(name, wrk=wrk, args=args, env=env, db=db, workdir=Path(tmp)))
     elapsed = time.monotonic() - started
     results = [result for run in runs for result in run.results]
+    shares = bare_shares(runs)
 
     connections = (
         "keep-alive (`--keepalive`: connections reused)"
@@ -283,6 +287,7 @@ def _run(args, wrk: str, started: float) -> int:
         ),
         *([("Admin (in-process, median of 5 after a warm-up)", describe_admin(admin))] if admin else []),
         ("Member pages, server time (in-process)", portal.describe(portal_times)),
+        *([("GET /users/{id} as a share of the bare app on the same server", shares)] if shares else []),
         ("Wall time of this run", f"{elapsed / 60:.1f} min (setup, seeding if any, both servers, every scenario)"),
     ]
     generated = report.render_document(
@@ -295,6 +300,17 @@ def _run(args, wrk: str, started: float) -> int:
     print(generated)
     log(f"Wrote {output} in {elapsed:.0f}s")
     return 0
+
+
+def bare_shares(runs: list[ModeRun]) -> str:
+    """ "WSGI 9.8 % (1,383 of 14,100 req/s); ..." for each mode that measured both."""
+    parts = []
+    for run in runs:
+        rates = {r.endpoint: r.stats.requests_per_second for r in run.results}
+        app, bare = rates.get("GET /users/{id}"), rates.get(BARE_ENDPOINT)
+        if app and bare:
+            parts.append(f"{run.mode.name} {app / bare:.1%} ({report.fmt_rate(app)} of {report.fmt_rate(bare)} req/s)")
+    return "; ".join(parts)
 
 
 def _instrumentation_section(args, env: dict[str, str]) -> str:

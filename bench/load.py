@@ -247,4 +247,21 @@ def bench_mode(name: str, *, wrk: str, args, env: dict[str, str], db: Database, 
             results += churn_phase(measure, scenarios[2], args=args, db=db)
         if any(r.stats.error_total for r in results):
             log(f"  errors seen; the end of the gunicorn log:\n{srv.log_tail(lines=5)}")
+    if not args.portal_only:
+        results.append(bare_reference(mode, wrk=wrk, args=args, env=env, db=db, workdir=workdir))
     return ModeRun(mode, results, busy, db_settings_label(env))
+
+
+BARE_ENDPOINT = "GET / of a bare app answering 'ok' (this server's ceiling here)"
+
+
+def bare_reference(mode: Mode, *, wrk: str, args, env: dict[str, str], db: Database, workdir: Path) -> report.Result:
+    """The same server, workers and load serving bench.hello: the rate nothing of the app's slows."""
+    bare = mode.bare()
+    log_path = workdir / f"bare-{mode.name.replace(' ', '-')}.log"
+    with GunicornServer(bare, workers=args.workers, max_requests=args.max_requests, env=env, log_path=log_path) as srv:
+        scenario = Scenario(BARE_ENDPOINT, "/")
+        preflight(srv.port, scenario)
+        if args.warmup_s:
+            run_wrk(wrk, srv.port, scenario, seconds=args.warmup_s, args=args, workdir=workdir)
+        return _measure(mode, srv, scenario, wrk=wrk, args=args, db=db, workdir=workdir)

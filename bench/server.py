@@ -31,6 +31,11 @@ class Mode:
     def is_asgi(self) -> bool:
         return self.app.startswith("event_manager.asgi")
 
+    def bare(self) -> Mode:
+        """The same server and workers serving bench.hello (the reference) instead of the app."""
+        app = "bench.hello:asgi_app" if self.is_asgi else "bench.hello:wsgi_app"
+        return Mode(f"{self.name}, bare app", app, self.worker_class, self.server, self.threads)
+
 
 MODES = {
     "wsgi": Mode("WSGI", "event_manager.wsgi:application", "sync"),

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bench import cli, database, report, server
+from bench import cli, database, load, report, server
 
 WRK_STDOUT = """\
 Running 10s test @ http://127.0.0.1:40123/users/0b6c
@@ -228,3 +228,43 @@ def test_instrumentation_options():
     assert args.instrumentation_only and args.instrumentation_rounds == 3
     with pytest.raises(SystemExit):
         cli.parse_args(["--instrumentation-requests", "0"])
+
+
+def test_the_bare_reference_runs_on_the_same_server_and_workers():
+    for name, mode in server.MODES.items():
+        bare = mode.bare()
+        assert (bare.server, bare.worker_class, bare.threads) == (mode.server, mode.worker_class, mode.threads), name
+        assert bare.app == ("bench.hello:asgi_app" if mode.is_asgi else "bench.hello:wsgi_app"), name
+
+
+def test_the_apps_share_of_the_bare_app_is_reported_per_mode():
+    def run(mode, app_requests, bare_requests):
+        results = [report.Result(mode.name, "GET /users/{id}", stats(requests=app_requests))]
+        if bare_requests:
+            results.append(report.Result(mode.name, load.BARE_ENDPOINT, stats(requests=bare_requests)))
+        return load.ModeRun(mode, results, None, "")
+
+    runs = [run(server.MODES["wsgi"], 13_830, 141_000), run(server.MODES["asgi"], 9_270, 0)]
+    assert cli.bare_shares(runs) == "WSGI 9.8% (1,383 of 14,100 req/s)"
+    assert cli.bare_shares([]) == ""
+
+
+def test_the_bare_apps_answer_ok():
+    import asyncio
+
+    from bench import hello
+
+    started = []
+    assert hello.wsgi_app({}, lambda status, headers: started.append((status, headers))) == [b"ok"]
+    assert started == [("200 OK", [("content-type", "text/plain"), ("content-length", "2")])]
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    async def receive():
+        return {"type": "http.request", "body": b""}
+
+    asyncio.run(hello.asgi_app({"type": "http"}, receive, send))
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
+    assert sent[0]["status"] == 200 and sent[1]["body"] == b"ok"
