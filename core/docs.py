@@ -1,5 +1,6 @@
 """The one helper that documents an error response in the OpenAPI schema."""
 
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 
 from .serializers import ErrorSerializer, ValidationErrorSerializer
@@ -28,3 +29,18 @@ def file_paths_without_trailing_slash(result, generator, request, public):
         for path, item in result["paths"].items()
     }
     return result
+
+
+class BodyOnDeleteSchema(AutoSchema):
+    """drf-spectacular documents a request body for PUT, PATCH and POST only; a DELETE whose
+    body carries a proof (closing one's account: the password; removing a factor: the password
+    and a code) is documented, and sent from Swagger UI, as a POST's would be."""
+
+    def _get_request_body(self, direction="request"):
+        if self.method != "DELETE":
+            return super()._get_request_body(direction)
+        self.method = "POST"
+        try:
+            return super()._get_request_body(direction)
+        finally:
+            self.method = "DELETE"

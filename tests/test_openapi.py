@@ -197,6 +197,15 @@ def test_write_operations_have_request_examples(schema, path, method):
     assert body.get("examples") or body.get("example")
 
 
+@pytest.mark.parametrize("path", ["/users/me/", "/users/me/factors/totp/"])
+def test_deletes_that_need_a_password_document_their_body(schema, path):
+    # Without it Swagger UI cannot send the password, and a program reading the schema cannot know it.
+    body = schema["paths"][path]["delete"]["requestBody"]
+    assert body["required"] is True
+    content = body["content"]["application/json"]
+    assert content["examples"] and "password" in next(iter(content["examples"].values()))["value"]
+
+
 def test_login_accepts_form_and_json(schema):
     content = schema["paths"]["/login/"]["post"]["requestBody"]["content"]
 

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from core.api import APIView
 from core.concurrency import call, offload
+from core.docs import BodyOnDeleteSchema
 
 from ..services import account_change_password, account_close, account_update, session_logout_all
 from .docs import account as docs
@@ -25,6 +26,7 @@ from .serializers.account import (
 
 class MeView(APIView):
     permission_classes = [IsAuthenticated]
+    schema = BodyOnDeleteSchema()  # DELETE carries the password
 
     def _resource(self, request, user, **kwargs):
         return Response(AccountSerializer(user, context={"request": request}).data, **kwargs)

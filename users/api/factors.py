@@ -19,6 +19,7 @@ from rest_framework.response import Response
 
 from core.api import APIView
 from core.concurrency import call, offload
+from core.docs import BodyOnDeleteSchema
 from core.throttling import AuthRateThrottle, ThrottleUnauthenticatedWritesMixin
 from mfa import passkeys, selectors
 from mfa import services as mfa
@@ -42,7 +43,7 @@ class FactorsAPIView(ThrottleUnauthenticatedWritesMixin, APIView):
     answer is `Cache-Control: no-store`: some carry a key or recovery codes, shown once."""
 
     permission_classes = [IsAuthenticated]
-    schema = docs.BodyOnDeleteSchema()
+    schema = BodyOnDeleteSchema()
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)

@@ -1,6 +1,5 @@
 """OpenAPI descriptions of the caller's second factors: /users/me/factors…"""
 
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 
 from core.docs import error_response
@@ -15,21 +14,6 @@ from ..serializers.factors import (
 from .common import BODY_ERRORS, THROTTLED, UNAUTHORIZED
 
 FACTORS_TAG = "Two-step sign-in (any logged-in user)"
-
-
-class BodyOnDeleteSchema(AutoSchema):
-    """drf-spectacular documents a request body for PUT, PATCH and POST only; removing a
-    factor is a DELETE whose body carries the password and a code, so it is documented
-    (and sent from Swagger UI) as a POST's would be."""
-
-    def _get_request_body(self, direction="request"):
-        if self.method != "DELETE":
-            return super()._get_request_body(direction)
-        self.method = "POST"
-        try:
-            return super()._get_request_body(direction)
-        finally:
-            self.method = "DELETE"
 
 
 COUNTED = (
