@@ -26,7 +26,7 @@ from ..models import (
     EventStatus,
     RegistrationStatus,
 )
-from ..rules import can_edit, can_review, can_transition, is_staff
+from ..rules import can_edit, can_review, can_transition, is_staff, registration_paused
 from .errors import EventError, InvalidTransition, NotAllowed
 from .locking import locked_event
 from .registrations import promote_waitlist
@@ -68,7 +68,7 @@ def _registrants_by_seat(event: Event) -> tuple[list, list]:
 
 
 def _notify_edit(
-    event: Event, actor: User, before: dict, changes: dict, *, approved: bool, paused: bool, promoted
+    event: Event, actor: User, before: dict, changes: dict, *, published: bool, paused: bool, promoted
 ) -> None:
     """One notice per registrant for one edit (README: digests per kind).
 
@@ -76,7 +76,9 @@ def _notify_edit(
     a change of the link to join alone is a change of place for seat holders only, who alone
     may read the link. Other edits of an approved event (`notices.NOTICED_FIELDS`) are
     `events.updated`, which may wait for the digest; someone just promoted by a larger capacity
-    is told by their promotion instead. The waiting list never gets the link."""
+    is told by their promotion instead. The waiting list never gets the link. An edit while a
+    published event is back in review is told as well (members see it on the event page), with
+    registration paused said beside it."""
     edits = notices.edits_for(changes)
     old_place = notices.place(before["location"], before["online_url"])
     moved = [name for name in ("starts_at", "ends_at", "location") if name in changes]
@@ -101,7 +103,7 @@ def _notify_edit(
     if moved:
         notify_many(recipients=waiting, context=notices.context_for(event, changed=moved, **extra), **changed)
         return
-    if not edits or not approved:
+    if not edits or not published:
         return
     skip = {registration.user_id for registration in promoted}
     recipients = [pk for pk in (waiting if relinked else [*seated, *waiting]) if pk not in skip]
@@ -170,7 +172,9 @@ def event_update(*, actor: User, event_id, data: dict) -> Event:
     if unknown:
         raise TypeError(f"Unknown event fields: {sorted(unknown)}")
     before = _snapshot(event, EDITABLE_FIELDS)
-    approved = event.status == EventStatus.APPROVED
+    # What members see: an approved event, or one back in review that they still see (with
+    # registration paused). An edit of either reaches its registrants; a draft's does not.
+    published = event.status == EventStatus.APPROVED or registration_paused(event)
     for name, value in data.items():
         setattr(event, name, value)
     _validate(event)
@@ -197,7 +201,9 @@ def event_update(*, actor: User, event_id, data: dict) -> Event:
     if back_to_review:
         _notify_reviewers(event, actor)
     promoted = promote_waitlist(event, actor=actor) if "capacity" in changes else []
-    _notify_edit(event, actor, before, changes, approved=approved, paused=back_to_review, promoted=promoted)
+    _notify_edit(
+        event, actor, before, changes, published=published, paused=registration_paused(event), promoted=promoted
+    )
     return event
 
 

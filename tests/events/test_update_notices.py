@@ -159,6 +159,25 @@ def test_no_notice_for_an_event_that_was_not_approved(client_for, people):
     assert not Notification.objects.exists() and not OutgoingEmail.objects.exists()
 
 
+def test_an_edit_while_back_in_review_is_told_and_says_registration_is_paused(client_for, people):
+    # A manager moves the event (back to review: members still see it, registration paused),
+    # then renames it before anyone approves: registrants see the new title on the event page,
+    # so they hear of it too, once, and are not told a second time when it is approved.
+    event, other = people["event"], UserFactory(role=Role.MANAGER)
+    patch(client_for, people["creator"], event, {"location": "Room 9"})
+    event.refresh_from_db()
+    assert event.status == "PENDING"
+    Notification.objects.all().delete()
+    patch(client_for, people["creator"], event, {"title": "Robots, moved"})
+    for person in (people["seated"], people["waiting"]):
+        [notice] = notices_of(person)
+        assert notice.kind == UPDATED and "- Title: Robots, moved (was: Robots)" in notice.body
+        assert "registration is paused until it is approved" in notice.body
+    response = client_for(other).post(f"/events/{event.pk}/approve", {}, format="json")
+    assert response.status_code == 200, response.content
+    assert [n.kind for n in notices_of(people["seated"])] == [UPDATED]
+
+
 def test_the_admin_change_form_sends_the_same_notice(admin_site_client, people):
     event = people["event"]
     response = admin_site_client.post(change_url(event), change_form(event, title="Robots (room change soon)"))
