@@ -116,6 +116,32 @@ def test_pages_of_twenty(as_member):
     assert "Talk number 20" in second and "Talk number 00" not in second
 
 
+def test_a_card_links_its_page_escapes_its_text_and_shows_the_members_place(as_member, member):
+    seat = EventFactory(title="Tea & <b>talk</b>", location="Hall <3", kind=EventKind.MOCK_INTERVIEW)
+    full = EventFactory(title="Full house", capacity=1, seats_taken=1)
+    Registration.objects.create(event=seat, user=member, status=RegistrationStatus.CONFIRMED)
+    Registration.objects.create(event=full, user=member, status=RegistrationStatus.WAITLISTED, waitlist_position=1)
+    html = as_member.get(EVENTS).content.decode()
+    assert f'<h3><a href="{page_of(seat)}">Tea &amp; &lt;b&gt;talk&lt;/b&gt;</a></h3>' in html
+    assert "<li>Hall &lt;3</li>" in html and "<b>talk" not in html
+    assert f'<span class="tag">{EventKind.MOCK_INTERVIEW.label}</span>' in html
+    assert '<span class="tag">You have a seat</span>' in html and '<span class="tag">On the waiting list</span>' in html
+
+
+def test_the_filters_as_first_opened_are_the_same_on_every_request(as_member):
+    """The unbound form's fields are rendered once per process: the second request reads them
+    back, labelled, hinted and empty as the first."""
+    first, second = (as_member.get(EVENTS).content.decode() for _ in range(2))
+    for html in (first, second):
+        assert '<label for="id_q">Search <span class="optional">(optional)</span></label>' in html
+        assert 'aria-describedby="id_q_hint"' in html and 'id="id_q_hint"' in html
+        assert '<option value="" selected>Any kind</option>' in html and "Clear filters" not in html
+    start, end = first.index('<form method="get"'), first.index("</form>")
+    assert second[start:end] == first[start:end]
+    bound = as_member.get(EVENTS, {"q": "tea"}).content.decode()
+    assert 'value="tea"' in bound and "Clear filters" in bound
+
+
 @pytest.mark.parametrize("params", [{}, {"cancelled": "on"}])
 @pytest.mark.parametrize("rows", [1, 30])
 def test_the_list_costs_the_same_queries_whatever_the_rows(as_member, django_assert_num_queries, rows, params):

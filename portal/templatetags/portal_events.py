@@ -1,0 +1,53 @@
+"""The event list's card, written in Python: one tag per card instead of ~15 variable
+lookups, two `if` chains and a `{% url %}` each (most of the list's render time at 20 cards
+a page). The markup is the one the template had; the card's strings come from the view
+(`_show_times_in`)."""
+
+from django import template
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+from events.models import EventKind, EventStatus, RegistrationStatus
+
+register = template.Library()
+
+_KINDS = dict(EventKind.choices)
+_STATUS_TAGS = {
+    EventStatus.CANCELLED: mark_safe(' <span class="tag">Cancelled</span>'),
+    EventStatus.PENDING: mark_safe(' <span class="tag">Registration paused</span>'),
+}
+_REGISTRATION_TAGS = {
+    RegistrationStatus.CONFIRMED: mark_safe(' <span class="tag">You have a seat</span>'),
+    RegistrationStatus.WAITLISTED: mark_safe(' <span class="tag">On the waiting list</span>'),
+}
+_PRO_TAG = mark_safe(' <span class="tag pro">Professional members only</span>')
+_CARD = """<li class="card">
+    <h3><a href="{}{}/">{}</a></h3>
+    <ul class="meta">
+      <li><time datetime="{}">{}</time> <span class="muted">({})</span></li>
+      <li>{}</li>
+      <li>{}</li>
+    </ul>
+    <p><span class="tag">{}</span>{}{}{}</p>
+  </li>"""
+
+
+@register.simple_tag
+def event_card(event, events_url: str):
+    """An event of the list as a card. `events_url`: the list's address, which an event's
+    page (`portal:event`, `events/<slug>/`) extends with its slug."""
+    return format_html(
+        _CARD,
+        events_url,
+        event.slug,
+        event.title,
+        event.when_iso,
+        event.when_text,
+        event.display_zone,
+        event.place_text,
+        event.seats_text,
+        _KINDS.get(event.kind, event.kind),
+        _PRO_TAG if event.pro_only else "",
+        _STATUS_TAGS.get(event.status, ""),
+        _REGISTRATION_TAGS.get(event.my_registration_status, ""),
+    )
