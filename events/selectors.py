@@ -2,7 +2,8 @@
 
 Every list is one query for the page plus one count, whatever the page size:
 the caller's registration is joined, the waiting-list rank and length are
-correlated counts of the page query, and the people are joined, never fetched per row.
+correlated counts of the page query, and the people's nicknames are subqueries of it, never
+fetched per row.
 """
 
 import functools
@@ -65,8 +66,10 @@ def _count(queryset):
 # five per-row subqueries. The caller's live registration is a LEFT JOIN (one live
 # registration per person and event), the waiting list's length and the caller's rank in
 # it are correlated counts on the (event, status, waitlist_position) index, and the two
-# people are joined for their nicknames. Every placeholder goes through the connection's
-# own adapters, so the same text runs on PostgreSQL and SQLite.
+# people's nicknames are scalar subqueries on the user's primary key (as LEFT JOINs they
+# made PostgreSQL's planner weigh a five-table join: ~0.25 ms more planning a request).
+# Every placeholder goes through the connection's own adapters, so the same text runs on
+# PostgreSQL and SQLite.
 
 _EVENT = Event._meta.db_table
 _REGISTRATION = Registration._meta.db_table
@@ -200,14 +203,15 @@ def _read(user, clauses, params, tail, tail_params, *, page=None, total=False) -
     live, live_params = _in(LIVE_STATUSES)
     waiting = str(RegistrationStatus.WAITLISTED)
     sql = f"""{prefix}
-        SELECT {_COLUMNS}, cb.nickname, rb.nickname, m.id, m.status, m.created_at,
+        SELECT {_COLUMNS},
+               (SELECT cb.nickname FROM {_USER} cb WHERE cb.id = e.created_by_id),
+               (SELECT rb.nickname FROM {_USER} rb WHERE rb.id = e.reviewed_by_id),
+               m.id, m.status, m.created_at,
                (SELECT COUNT(*) FROM {_REGISTRATION} w WHERE w.event_id = e.id AND w.status = %s),
                (SELECT COUNT(*) FROM {_REGISTRATION} a
                  WHERE a.event_id = e.id AND a.status = %s AND a.waitlist_position <= m.waitlist_position)
                {", (SELECT n FROM total)" if total else ""}
           FROM {source}
-          LEFT JOIN {_USER} cb ON cb.id = e.created_by_id
-          LEFT JOIN {_USER} rb ON rb.id = e.reviewed_by_id
           LEFT JOIN {_REGISTRATION} m ON m.event_id = e.id AND m.user_id = %s AND m.status IN ({live})
           {_where_sql(clauses)} {tail}"""  # noqa: S608 - no input in the text
     with connection.cursor() as cursor:
