@@ -158,11 +158,11 @@ def _converters(vendor: str) -> list[tuple[int, list]]:
     return found
 
 
-def _event(row) -> Event:
-    """An Event from the first columns of `row` (the `_COLUMNS`), converted like the ORM's,
-    as `Event.from_db` would make it."""
+def _event(row, converters, alias: str) -> Event:
+    """An Event from the first columns of `row` (the `_COLUMNS`), converted like the ORM's
+    (`converters`: `_converters` of the connection `alias`), as `Event.from_db` would make it."""
     values = list(row[: len(_NAMES)])
-    for index, functions in _converters(connection.vendor):
+    for index, functions in converters:
         for function in functions:
             values[index] = function(values[index], None, connection)
     # What Model.from_db makes, without __init__'s per-field descriptor walk (every
@@ -170,7 +170,7 @@ def _event(row) -> Event:
     event = Event.__new__(Event)
     event.__dict__.update(zip(_NAMES, values, strict=True))
     event._state = ModelState()
-    event._state.adding, event._state.db = False, connection.alias
+    event._state.adding, event._state.db = False, alias
     return event
 
 
@@ -218,9 +218,10 @@ def _read(user, clauses, params, tail, tail_params, *, page=None, total=False) -
         _driver_timestamps(cursor)
         cursor.execute(sql, [*prefix_params, waiting, waiting, _uuid(user.pk), *live_params, *params, *tail_params])
         rows = cursor.fetchall()
-    events = []
+    # The connection (a proxy to a thread's or task's own) read once for the page, not per row.
+    events, converters, alias = [], _converters(connection.vendor), connection.alias
     for row in rows:
-        event = _event(row)
+        event = _event(row, converters, alias)
         (
             event.created_by_nickname,
             event.reviewed_by_nickname,
