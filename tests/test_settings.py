@@ -19,6 +19,8 @@ CONFIG_VARIABLES = (
     "DEBUG",
     "DATABASE_URL",
     "DATABASE_POOL",
+    "DATABASE_SERVER_SIDE_BINDING",
+    "DATABASE_PREPARE_THRESHOLD",
     "CONN_MAX_AGE",
     "EMAIL_URL",
     "DJANGO_SETTINGS_MODULE",
@@ -180,6 +182,67 @@ def test_postgres_pool_turns_persistent_connections_off():
     db = production_settings(DATABASE_URL="postgres://u@db/name", DATABASE_POOL="true")["DATABASE"]
     assert db["OPTIONS"]["pool"] == {"min_size": 2, "max_size": 10}
     assert db["CONN_MAX_AGE"] == 0
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, {"server_side_binding": True, "prepare_threshold": 5}),
+        ({"DATABASE_SERVER_SIDE_BINDING": "false"}, {}),
+        ({"DATABASE_SERVER_SIDE_BINDING": "true"}, {"server_side_binding": True, "prepare_threshold": 5}),
+        (
+            {"DATABASE_SERVER_SIDE_BINDING": "true", "DATABASE_PREPARE_THRESHOLD": "0"},
+            {"server_side_binding": True, "prepare_threshold": 0},
+        ),
+        (
+            {"DATABASE_SERVER_SIDE_BINDING": "true", "DATABASE_PREPARE_THRESHOLD": "none"},
+            {"server_side_binding": True, "prepare_threshold": None},
+        ),
+        # The threshold alone changes nothing: without the binding psycopg prepares nothing.
+        ({"DATABASE_SERVER_SIDE_BINDING": "false", "DATABASE_PREPARE_THRESHOLD": "0"}, {}),
+    ],
+    ids=["default", "off", "on", "on-threshold-0", "on-never-prepare", "off-threshold-ignored"],
+)
+def test_postgres_server_side_binding_from_environment(env, expected):
+    db = production_settings(DATABASE_URL="postgres://u@db/name", **env)["DATABASE"]
+    options = db["OPTIONS"] or {}
+    assert {key: options[key] for key in ("server_side_binding", "prepare_threshold") if key in options} == expected
+
+
+def test_postgres_server_side_binding_with_the_pool():
+    db = production_settings(
+        DATABASE_URL="postgres://u@db/name", DATABASE_POOL="true", DATABASE_SERVER_SIDE_BINDING="true"
+    )["DATABASE"]
+    assert db["OPTIONS"] == {
+        "pool": {"min_size": 2, "max_size": 10},
+        "server_side_binding": True,
+        "prepare_threshold": 5,
+    }
+
+
+@pytest.mark.parametrize("binding", ["true", "false"])
+def test_the_replica_binds_as_the_primary_does(binding):
+    script = (
+        "import json; from django.conf import settings; "
+        "print(json.dumps([settings.DATABASES[alias].get('OPTIONS') for alias in ('default', 'replica')]))"
+    )
+    result = run_python(
+        ["-c", script],
+        SECRET_KEY="a-test-secret-key-for-reading-settings-0123456789",
+        DATABASE_URL="postgres://u@primary/db",
+        DATABASE_REPLICA_URL="postgres://u@replica.example.com/db",
+        DATABASE_SERVER_SIDE_BINDING=binding,
+    )
+    assert result.returncode == 0, result.stderr
+    primary, replica = json.loads(result.stdout)
+    expected = {"server_side_binding": True, "prepare_threshold": 5} if binding == "true" else {}
+    assert (primary or {}) == replica == expected
+
+
+def test_sqlite_ignores_server_side_binding():
+    db = production_settings(DATABASE_SERVER_SIDE_BINDING="true")["DATABASE"]
+    assert db["ENGINE"] == "django.db.backends.sqlite3"
+    assert "server_side_binding" not in db["OPTIONS"]
 
 
 # --- EMAIL_URL -------------------------------------------------------------------------------
