@@ -133,7 +133,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Server-side binding: psycopg sends the parameters apart from the statement's text, so a
     # statement a connection has run DATABASE_PREPARE_THRESHOLD times is prepared there and
     # not parsed again (PostgreSQL's CPU for a primary-key read about a quarter, the app's
-    # 10-30 % less: docs/benchmarks.md). Off: Django's default, parameters inlined
+    # 9-28 % less: docs/benchmarks.md). Off: Django's default, parameters inlined
     # client-side. `none` keeps the binding and prepares nothing (pgbouncer before 1.21).
     if env.bool("DATABASE_SERVER_SIDE_BINDING", default=True):
         threshold = env.str("DATABASE_PREPARE_THRESHOLD", default="5")
