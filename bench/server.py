@@ -60,14 +60,23 @@ def mode_env(name: str, args, env: dict[str, str]) -> dict[str, str]:
     return {**env, **ASGI_DB[args.asgi_db]} if MODES[name].is_asgi else env
 
 
+_TRUE = {"true", "on", "ok", "y", "yes", "1"}
+
+
 def db_settings_label(env: dict[str, str]) -> str:
-    if env.get("DATABASE_POOL", "").strip().lower() in {"true", "on", "ok", "y", "yes", "1"}:
-        return (
+    if env.get("DATABASE_POOL", "").strip().lower() in _TRUE:
+        label = (
             f"DATABASE_POOL=true (psycopg pool, {env.get('DATABASE_POOL_MIN_SIZE', '2')}-"
             f"{env.get('DATABASE_POOL_MAX_SIZE', '10')} connections per worker)"
         )
-    age = env.get("CONN_MAX_AGE", "60")
-    return "CONN_MAX_AGE=0 (a new connection per request)" if age == "0" else f"CONN_MAX_AGE={age} (persistent)"
+    else:
+        age = env.get("CONN_MAX_AGE", "60")
+        label = "CONN_MAX_AGE=0 (a new connection per request)" if age == "0" else f"CONN_MAX_AGE={age} (persistent)"
+    if env.get("DATABASE_SERVER_SIDE_BINDING", "true").strip().lower() not in _TRUE:
+        return f"{label}, parameters bound client-side (DATABASE_SERVER_SIDE_BINDING=false)"
+    threshold = env.get("DATABASE_PREPARE_THRESHOLD", "5").strip().lower()
+    prepared = "nothing prepared" if threshold == "none" else f"prepared after {threshold} runs"
+    return f"{label}, server-side binding ({prepared})"
 
 
 def http_call(port: int, method: str, path: str, *, headers=None, body=None, timeout=30.0) -> tuple[int, bytes]:

@@ -152,7 +152,11 @@ def test_options_and_database_settings():
     assert server.mode_env("asgi", args, base)["CONN_MAX_AGE"] == "60"
     assert server.mode_env("granian-asgi", cli.parse_args(["--asgi-db", "pool"]), base)["DATABASE_POOL"] == "true"
     assert server.mode_env("granian-wsgi", args, base) == base
-    assert server.db_settings_label({}) == "CONN_MAX_AGE=60 (persistent)"
+    assert server.db_settings_label({}) == "CONN_MAX_AGE=60 (persistent), server-side binding (prepared after 5 runs)"
+    assert server.db_settings_label({"DATABASE_PREPARE_THRESHOLD": "none"}).endswith("(nothing prepared)")
+    assert server.db_settings_label({"DATABASE_SERVER_SIDE_BINDING": "false"}).endswith(
+        "parameters bound client-side (DATABASE_SERVER_SIDE_BINDING=false)"
+    )
     assert server.db_settings_label({"CONN_MAX_AGE": "0"}).startswith("CONN_MAX_AGE=0")
     assert server.db_settings_label({"DATABASE_POOL": "true"}).startswith("DATABASE_POOL=true")
     assert database._libpq_uri("postgres://u@h/db") == "postgresql://u@h/db"

@@ -209,6 +209,18 @@ def test_postgres_server_side_binding_from_environment(env, expected):
     assert {key: options[key] for key in ("server_side_binding", "prepare_threshold") if key in options} == expected
 
 
+@pytest.mark.parametrize("value", ["-1", "five", "1.5"])
+def test_a_bad_prepare_threshold_is_a_one_line_configuration_error(value):
+    result = run_python(
+        ["manage.py", "check"],
+        SECRET_KEY="a-test-secret-key-for-reading-settings-0123456789",
+        DATABASE_URL="postgres://u@db/name",
+        DATABASE_PREPARE_THRESHOLD=value,
+    )
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "DATABASE_PREPARE_THRESHOLD" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
 def test_postgres_server_side_binding_with_the_pool():
     db = production_settings(
         DATABASE_URL="postgres://u@db/name", DATABASE_POOL="true", DATABASE_SERVER_SIDE_BINDING="true"

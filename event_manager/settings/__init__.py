@@ -136,10 +136,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # 9-28 % less: docs/benchmarks.md). Off: Django's default, parameters inlined
     # client-side. `none` keeps the binding and prepares nothing (pgbouncer before 1.21).
     if env.bool("DATABASE_SERVER_SIDE_BINDING", default=True):
-        threshold = env.str("DATABASE_PREPARE_THRESHOLD", default="5")
+        threshold = env.str("DATABASE_PREPARE_THRESHOLD", default="5").strip().lower()
+        if threshold != "none" and not (threshold.isdigit() and int(threshold) <= 1_000_000):
+            sys.exit(
+                "Configuration error: DATABASE_PREPARE_THRESHOLD must be a whole number 0 or more, "
+                f"or none; got {threshold!r}."
+            )
         DATABASES["default"].setdefault("OPTIONS", {}).update(
-            server_side_binding=True,
-            prepare_threshold=None if threshold.strip().lower() == "none" else int(threshold),
+            server_side_binding=True, prepare_threshold=None if threshold == "none" else int(threshold)
         )
 
 # A read replica (streaming replication) for the big lists: GET /users/ reads its page
