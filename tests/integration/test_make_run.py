@@ -9,7 +9,6 @@ within 60 s; a reminder and a digest go out on their own, on a schedule shortene
 
 import json
 import re
-import subprocess
 import sys
 import threading
 import time
@@ -31,6 +30,8 @@ from .support import (
     Server,
     app_env,
     free_port,
+    last_line,
+    shell,
     smtp_server,
     token_for,
     wait_until,
@@ -59,18 +60,9 @@ class SubjectMailbox(Mailbox):
             )
 
 
-def shell(env, code: str) -> dict:
-    """Run `code` in `manage.py shell`; it prints one JSON line, returned."""
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+def shell_json(env, code: str) -> dict:
+    """Run `code` in `manage.py shell`; it prints one JSON line last, returned."""
+    return json.loads(last_line(shell(env, code)))
 
 
 @pytest.fixture(scope="module")
@@ -192,9 +184,9 @@ def test_make_run_delivers_a_cancellation_to_300_and_runs_the_schedule(make_run,
     if sampler:
         sampler.join()
 
-    made = shell(env, SETUP.format(addresses=addresses, admin=ADMIN_EMAIL, password=PASSWORD, members=MEMBERS))
+    made = shell_json(env, SETUP.format(addresses=addresses, admin=ADMIN_EMAIL, password=PASSWORD, members=MEMBERS))
     # The 600 emails so far (verifications, confirmations) go out first: the cancellation is timed alone.
-    drained = wait_until(lambda: shell(env, UNSENT)["unsent"] == 0, 120, step=1)
+    drained = wait_until(lambda: shell_json(env, UNSENT)["unsent"] == 0, 120, step=1)
     drained_in = time.monotonic() - started - created_in
     response = server.request("POST", f"/events/{made['big']}/cancel/", json_body={"reason": "Ill."}, token=token)
     cancelled = time.monotonic()
