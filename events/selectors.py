@@ -255,6 +255,10 @@ _PARTS = (
     ("e.starts_at >= %s", "ASC", 1),
     ("e.starts_at < %s AND e.ends_at < %s", "DESC", 2),  # the first, implied, bounds the index walk
 )
+# On PostgreSQL the running part is read through the GiST index on each event's time range
+# (events/migrations/0004): only the events running at the split, instead of every event
+# begun before it (all of the past: 5,050 index rows at 10,000 events, more every year).
+_RUNNING_PG = "tstzrange(e.starts_at, e.ends_at, '[]') @> %s::timestamptz AND e.starts_at < %s"
 _PAGE_ORDER = "ORDER BY {p}seg, CASE WHEN {p}seg < 2 THEN {p}starts_at END, {p}starts_at DESC, {p}id"
 
 
@@ -278,6 +282,8 @@ def _page(clauses, params, skip: int, limit: int, filters: dict | None = None) -
     now, end = _moment(split), skip + limit
     parts, part_params = [], []
     for number, (condition, direction, moments) in enumerate(_PARTS if with_past else _PARTS[:2]):
+        if number == 0 and connection.vendor == "postgresql":
+            condition = _RUNNING_PG
         where = " AND ".join([condition, *clauses])
         parts.append(
             f"SELECT * FROM (SELECT e.id, {number} AS seg, e.starts_at FROM {_EVENT} e WHERE {where} "  # noqa: S608 - no input in the text

@@ -33,3 +33,21 @@ def test_a_past_from_keeps_the_three_parts(db):
     total, page = selectors.event_page(user=UserFactory(), filters={"from": now - timedelta(days=1)})
     assert total == 2
     assert [event.pk for event in page] == [coming.pk, ended.pk]  # upcoming first, then the past
+
+
+def test_running_at_the_split_includes_its_last_instant_and_not_its_first(db):
+    """The running part is `starts_at < split <= ends_at` (on PostgreSQL through the GiST
+    index on the time range, events/migrations/0004): an event ending at the split is still
+    running, one starting at it is upcoming, and how long ago a running event began does not
+    matter."""
+    split = timezone.now() + timedelta(hours=1)  # a `from` in the future: the parts split there
+    ending = EventFactory(starts_at=split - timedelta(hours=1), ends_at=split)
+    starting = EventFactory(starts_at=split, ends_at=split + timedelta(hours=1))
+    long_running = EventFactory(starts_at=split - timedelta(days=400), ends_at=split + timedelta(days=1))
+    EventFactory(starts_at=split - timedelta(hours=2), ends_at=split - timedelta(seconds=1))  # ended before it
+    later = EventFactory(starts_at=split + timedelta(days=2), ends_at=split + timedelta(days=2, hours=1))
+
+    total, page = selectors.event_page(user=UserFactory(), filters={"from": split})
+
+    assert total == 4
+    assert [event.pk for event in page] == [long_running.pk, ending.pk, starting.pk, later.pk]
