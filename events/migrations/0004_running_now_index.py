@@ -23,6 +23,10 @@ def create(apps, schema_editor):
         f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {NAME} ON events_event "
         "USING gist (tstzrange(starts_at, ends_at, '[]'))"
     )
+    # The planner knows how few events an instant falls in only from the statistics that
+    # ANALYZE gathers for the index's expression. Until then it guesses 50 rows and combines
+    # the index with a walk of starts_at (0.19 ms instead of 0.03 at 10,000 events).
+    schema_editor.execute("ANALYZE events_event")
 
 
 def drop(apps, schema_editor):

@@ -72,10 +72,12 @@ def test_a_repeated_statement_is_prepared_only_with_server_side_binding(connect,
         assert statements == []
 
 
-def test_the_member_list_is_prepared_by_the_suite_s_settings_and_answers_the_same(client_for):
-    """Through the API (WSGI and ASGI): the member's event list, whose statement carries the
-    present moment, is prepared after a few requests when the settings turn binding on (the
-    default) and gives the same page before and after."""
+def test_the_member_list_is_planned_each_time_and_the_rest_is_prepared(client_for):
+    """Through the API (WSGI and ASGI): the member's event list, whose plan depends on the
+    present moment (the events running now: `_planned_each_time` in events/selectors.py), is
+    never prepared and gives the same page every time; the requests' other statements are
+    prepared after a few when the settings turn binding on (the default), so the connection's
+    threshold is back after each list."""
     member = UserFactory(role=Role.AUTHENTICATED)
     EventFactory.create_batch(3)
     client = client_for(member)
@@ -90,4 +92,7 @@ def test_the_member_list_is_prepared_by_the_suite_s_settings_and_answers_the_sam
     assert pages[0][0] == 3
     options = connection.settings_dict["OPTIONS"]
     binding = options.get("server_side_binding") is True and options.get("prepare_threshold") is not None
-    assert any(statement.lstrip().startswith("WITH page") for statement in _prepared(connection)) is binding
+    statements = _prepared(connection)
+    assert not any(statement.lstrip().startswith("WITH page") for statement in statements)
+    assert bool(statements) is binding
+    assert connection.connection.prepare_threshold == options.get("prepare_threshold")
